@@ -51,6 +51,7 @@ export const REASONS = {
   body_too_large: { stage: 'body', status: 413, message: 'request body exceeds limits.maxBodyBytes' },
   malformed_request: { stage: 'body', status: 400, message: 'malformed HTTP request' },
   request_timeout: { stage: 'body', status: 408, message: 'request not received within the time limit' },
+  headers_too_large: { stage: 'body', status: 431, message: 'request headers exceed limits.maxHeaderBytes' },
   client_aborted: { stage: 'body', status: 0, message: 'client closed the connection before the body was complete' },
   // 8 — signature
   signature_missing: { stage: 'signature', status: 401, message: 'X-Hub-Signature-256 is missing' },

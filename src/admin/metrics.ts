@@ -1,0 +1,93 @@
+// Every metric name and label, in one place (SPEC.md §5). One registry per gateway, so tests
+// can run several gateways side by side.
+import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import type { Refusal } from '../refusal.js';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'app' | 'status'>;
+  readonly rejections: Counter<'stage' | 'reason'>;
+  readonly upstreamDuration: Histogram<'app'>;
+  readonly allowlistPrefixes: Gauge;
+  readonly allowlistLastSuccess: Gauge;
+  readonly trustAnchorExpiry: Gauge<'subject' | 'fingerprint'>;
+  readonly serverCertExpiry: Gauge;
+  readonly clientCertExpiry: Gauge;
+  readonly connections: Gauge;
+  readonly duplicates: Counter<'app'>;
+  readonly dedupeStoreErrors: Counter;
+  readonly reloads: Counter<'result'>;
+  reject(refusal: Refusal): void;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'hubgate_' });
+  const rejections = new Counter({
+    name: 'hubgate_rejections_total',
+    help: 'Requests and connections refused, by pipeline stage and reason code',
+    labelNames: ['stage', 'reason'] as const,
+    registers,
+  });
+  return {
+    registry,
+    rejections,
+    requests: new Counter({
+      name: 'hubgate_requests_total',
+      help: 'HTTP responses sent, by app and status',
+      labelNames: ['app', 'status'] as const,
+      registers,
+    }),
+    upstreamDuration: new Histogram({
+      name: 'hubgate_upstream_duration_seconds',
+      help: 'Time from forwarding a request to the upstream response headers',
+      labelNames: ['app'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers,
+    }),
+    allowlistPrefixes: new Gauge({ name: 'hubgate_allowlist_prefixes', help: 'Prefixes in the active allowlist', registers }),
+    allowlistLastSuccess: new Gauge({
+      name: 'hubgate_allowlist_last_success_timestamp_seconds',
+      help: 'Unix time of the last accepted allowlist fetch',
+      registers,
+    }),
+    trustAnchorExpiry: new Gauge({
+      name: 'hubgate_trust_anchor_expiry_timestamp_seconds',
+      help: 'notAfter of each configured trust anchor',
+      labelNames: ['subject', 'fingerprint'] as const,
+      registers,
+    }),
+    serverCertExpiry: new Gauge({
+      name: 'hubgate_server_cert_expiry_timestamp_seconds',
+      help: 'notAfter of the served TLS certificate',
+      registers,
+    }),
+    clientCertExpiry: new Gauge({
+      name: 'hubgate_client_cert_expiry_timestamp_seconds',
+      help: 'notAfter of the last verified client certificate',
+      registers,
+    }),
+    connections: new Gauge({ name: 'hubgate_connections', help: 'Open client connections', registers }),
+    duplicates: new Counter({
+      name: 'hubgate_duplicates_total',
+      help: 'Retried deliveries answered without forwarding',
+      labelNames: ['app'] as const,
+      registers,
+    }),
+    dedupeStoreErrors: new Counter({
+      name: 'hubgate_dedupe_store_errors_total',
+      help: 'Dedupe store failures (the delivery was forwarded anyway)',
+      registers,
+    }),
+    reloads: new Counter({
+      name: 'hubgate_reloads_total',
+      help: 'Configuration reloads, by result',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    reject(refusal: Refusal) {
+      rejections.inc({ stage: refusal.stage, reason: refusal.reason });
+    },
+  };
+}

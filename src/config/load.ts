@@ -1,0 +1,160 @@
+// YAML → validated, paths resolved, secrets and certificates read → a frozen Config.
+// The only place that reads configuration files or the environment (STYLE.md §2).
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, resolve, join, basename } from 'node:path';
+import { parseDocument } from 'yaml';
+import ipaddr from 'ipaddr.js';
+import type { ZodType } from 'zod';
+import { gatewaySchema, appSchema, type GatewayFile, type AppFile } from './schema.js';
+import { ConfigError, ConfigErrors, keyPath } from './errors.js';
+import { readSecret } from './secrets.js';
+import {
+  readFileOrFail, parseCertificates, parsePrivateKey, assertKeyMatches,
+  DIGICERT_EV_ROOT_SHA256, type CertificateInfo,
+} from './pem.js';
+import type { Config, AppConfig, TrustAnchor } from './types.js';
+
+export type { Config, AppConfig, TrustAnchor } from './types.js';
+
+export const DEFAULT_CONFIG_FILE = 'config/gateway.yaml';
+
+function parseYaml<T>(path: string, schema: ZodType<T, any, any>): T {
+  const text = readFileOrFail(path, path, '', 'config file');
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line;
+    throw new ConfigError(path, line ? `line ${line}` : '', `invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const result = schema.safeParse(doc.toJS() ?? {});
+  if (result.success) return result.data;
+  throw new ConfigErrors(
+    result.error.issues.map((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return new ConfigError(path, keyPath([...issue.path, issue.keys[0]!]), 'unknown key');
+      }
+      if (issue.code === 'invalid_type') {
+        const got = issue.received === 'undefined' ? 'is required' : `must be ${issue.expected}, not ${issue.received}`;
+        return new ConfigError(path, keyPath(issue.path), got);
+      }
+      return new ConfigError(path, keyPath(issue.path), issue.message);
+    }),
+  );
+}
+
+function checkCidrs(list: string[], file: string, key: string): void {
+  list.forEach((c, i) => {
+    const ok = c.includes('/') ? ipaddr.isValidCIDR(c) : ipaddr.isValid(c);
+    if (!ok) throw new ConfigError(file, `${key}[${i}]`, `"${c}" is not an IP address or CIDR prefix`);
+  });
+}
+
+function loadTrustAnchors(paths: string[], file: string, dir: string): TrustAnchor[] {
+  return paths.flatMap((p, i) => {
+    const abs = resolve(dir, p);
+    const key = `clientAuth.trustAnchors[${i}]`;
+    return parseCertificates(readFileOrFail(abs, file, key, 'trust anchor'), file, key).map((c: CertificateInfo) => ({
+      ...c,
+      file: abs,
+      isDigiCertEvRoot: c.fingerprint256 === DIGICERT_EV_ROOT_SHA256,
+    }));
+  });
+}
+
+function loadApp(path: string, env: NodeJS.ProcessEnv): AppConfig {
+  const app: AppFile = parseYaml(path, appSchema);
+  const dir = dirname(path);
+  const upstream = new URL(app.upstream);
+  const upstreamPath = upstream.pathname === '/' ? '' : upstream.pathname.replace(/\/$/, '');
+  return Object.freeze({
+    name: app.name,
+    file: path,
+    host: app.host?.toLowerCase(),
+    path: app.path === '/' ? '' : app.path,
+    upstream: upstream.href,
+    upstreamOrigin: upstream.origin,
+    upstreamPath,
+    secrets: [
+      readSecret(app.appSecret, path, 'appSecret', dir, env),
+      ...app.previousAppSecrets.map((s, i) => readSecret(s, path, `previousAppSecrets[${i}]`, dir, env)),
+    ],
+    verifyToken: app.verifyToken ? readSecret(app.verifyToken, path, 'verifyToken', dir, env) : undefined,
+    dedupe: app.dedupe,
+  });
+}
+
+function loadApps(gatewayFile: string, dir: string, appsKey: string, env: NodeJS.ProcessEnv): AppConfig[] {
+  const appsDir = resolve(dir, appsKey);
+  let names: string[];
+  try {
+    if (!statSync(appsDir).isDirectory()) throw new Error('ENOTDIR');
+    // Hidden entries are skipped: Kubernetes mounts Secrets with `..data` symlink folders.
+    names = readdirSync(appsDir).filter((n) => !n.startsWith('.') && /\.ya?ml$/.test(n)).sort();
+  } catch {
+    throw new ConfigError(gatewayFile, 'apps', `${appsKey} is not a readable folder`);
+  }
+  if (names.length === 0) throw new ConfigError(gatewayFile, 'apps', `no *.yaml app file in ${appsKey}`);
+  const apps = names.map((n) => loadApp(join(appsDir, n), env));
+  const seenNames = new Map<string, string>();
+  const seenRoutes = new Map<string, string>();
+  for (const app of apps) {
+    const clash = seenNames.get(app.name);
+    if (clash) throw new ConfigError(app.file, 'name', `"${app.name}" is already used by ${basename(clash)}`);
+    seenNames.set(app.name, app.file);
+    const route = `${app.host ?? '*'}${app.path || '/'}`;
+    const other = seenRoutes.get(route);
+    if (other) throw new ConfigError(app.file, 'path', `host and path are already routed by ${basename(other)}`);
+    seenRoutes.set(route, app.file);
+  }
+  return apps;
+}
+
+export function warningsFor(config: Pick<Config, 'clientAuth'>): string[] {
+  const warnings: string[] = [];
+  const anchors = config.clientAuth.trustAnchors;
+  if (anchors.length > 0 && anchors.every((a) => a.isDigiCertEvRoot)) {
+    warnings.push(
+      'clientAuth.trustAnchors holds only the DigiCert High Assurance EV Root CA. Since 2026 Meta signs its ' +
+        'client certificate with its own CA (the DigiCert-signed one expired 2026-04-15): download ' +
+        "meta-outbound-api-ca-2025-12.pem from the mTLS section of Meta's webhooks guide and add it to " +
+        'clientAuth.trustAnchors, or every real delivery will be refused.',
+    );
+  }
+  const now = Date.now();
+  for (const a of anchors) {
+    if (a.notAfter.getTime() < now) warnings.push(`trust anchor ${a.subject} (${a.file}) expired on ${a.notAfter.toISOString()}`);
+    if (!a.isCa) warnings.push(`trust anchor ${a.subject} (${a.file}) is not a CA certificate`);
+  }
+  return warnings;
+}
+
+export function loadConfig(file: string = DEFAULT_CONFIG_FILE, env: NodeJS.ProcessEnv = process.env): Config {
+  const path = resolve(file);
+  const dir = dirname(path);
+  const g: GatewayFile = parseYaml(path, gatewaySchema);
+  checkCidrs(g.allowlist.extraCidrs, path, 'allowlist.extraCidrs');
+  checkCidrs(g.proxyProtocol.trustedProxies, path, 'proxyProtocol.trustedProxies');
+  if (g.proxyProtocol.enabled && g.proxyProtocol.trustedProxies.length === 0) {
+    throw new ConfigError(path, 'proxyProtocol.trustedProxies', 'must list the load balancer addresses when PROXY protocol is enabled');
+  }
+  const certFile = resolve(dir, g.tls.cert);
+  const certPem = readFileOrFail(certFile, path, 'tls.cert', 'server certificate');
+  const serverChain = parseCertificates(certPem, path, 'tls.cert');
+  const keyPem = readFileOrFail(resolve(dir, g.tls.key), path, 'tls.key', 'server key');
+  assertKeyMatches(serverChain[0]!.pem, parsePrivateKey(keyPem, path, 'tls.key'), path, 'tls.key');
+  const config: Config = {
+    file: path,
+    listen: g.listen,
+    tls: { certPem, keyPem, certFile, notAfter: serverChain[0]!.notAfter, subject: serverChain[0]!.subject },
+    clientAuth: { ...g.clientAuth, trustAnchors: loadTrustAnchors(g.clientAuth.trustAnchors, path, dir) },
+    allowlist: { ...g.allowlist, cacheFile: g.allowlist.cacheFile ? resolve(dir, g.allowlist.cacheFile) : undefined },
+    proxyProtocol: g.proxyProtocol,
+    limits: g.limits,
+    admin: g.admin,
+    log: g.log,
+    workers: g.workers,
+    apps: loadApps(path, dir, g.apps, env),
+    warnings: [],
+  };
+  return Object.freeze({ ...config, warnings: warningsFor(config) });
+}

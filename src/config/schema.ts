@@ -1,0 +1,131 @@
+// Every key, type and default of gateway.yaml and apps/*.yaml (SPEC.md §3), in one place.
+// Strict objects: an unknown key is a typo an operator wants to hear about, not a silent no-op.
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+
+/** `{ env: NAME }`, `{ file: path }` or `{ value: "…" }` — exactly one. */
+export const secretRef = z.union(
+  [
+    z.object({ env: z.string().min(1) }).strict(),
+    z.object({ file: z.string().min(1) }).strict(),
+    z.object({ value: z.string().min(1) }).strict(),
+  ],
+  { errorMap: () => ({ message: 'must be one of { env: NAME }, { file: PATH } or { value: "…" }' }) },
+);
+export type SecretRef = z.infer<typeof secretRef>;
+
+const cidr = z.string().min(1);
+
+export const gatewaySchema = z
+  .object({
+    listen: z
+      .object({ host: z.string().min(1).default('0.0.0.0'), port: port.default(8443) })
+      .strict()
+      .default({}),
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict(),
+    clientAuth: z
+      .object({
+        trustAnchors: z.array(z.string().min(1)).min(1, 'must list at least one PEM file'),
+        commonNames: z
+          .array(z.string().min(1))
+          .min(1, 'must list at least one name')
+          .default(['client.webhooks.fbclientcerts.com']),
+        maxChainDepth: z.number().int().min(1).max(10).default(3),
+        verificationWithoutCertificate: z.boolean().default(true),
+      })
+      .strict(),
+    allowlist: z
+      .object({
+        enabled: z.boolean().default(false),
+        asn: z
+          .string()
+          .regex(/^AS\d+$/, 'must look like AS32934')
+          .default('AS32934'),
+        whois: z
+          .object({
+            host: z.string().min(1).default('whois.radb.net'),
+            port: port.default(43),
+            timeoutMs: positiveInt.default(10_000),
+          })
+          .strict()
+          .default({}),
+        refreshSeconds: positiveInt.min(60, 'must be at least 60').default(86_400),
+        cacheFile: z.string().min(1).optional(),
+        maintainers: z.array(z.string().min(1)).default([]),
+        extraCidrs: z.array(cidr).default([]),
+      })
+      .strict()
+      .default({}),
+    proxyProtocol: z
+      .object({
+        enabled: z.boolean().default(false),
+        trustedProxies: z.array(cidr).default([]),
+        headerTimeoutMs: positiveInt.default(5_000),
+      })
+      .strict()
+      .default({}),
+    limits: z
+      .object({
+        maxBodyBytes: positiveInt.default(4 * 1024 * 1024),
+        maxHeaderBytes: positiveInt.default(16 * 1024),
+        headersTimeoutMs: positiveInt.default(10_000),
+        requestTimeoutMs: positiveInt.default(30_000),
+        upstreamTimeoutMs: positiveInt.default(20_000),
+        keepAliveTimeoutMs: positiveInt.default(65_000),
+        maxConnections: positiveInt.default(10_000),
+        shutdownGraceMs: positiveInt.default(25_000),
+      })
+      .strict()
+      .default({}),
+    admin: z
+      .object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(9090) })
+      .strict()
+      .default({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({}),
+    workers: z.union([positiveInt, z.literal('auto')], {
+      errorMap: () => ({ message: 'must be a positive integer or "auto"' }),
+    }).default(1),
+    apps: z.string().min(1).default('apps/'),
+  })
+  .strict();
+export type GatewayFile = z.infer<typeof gatewaySchema>;
+
+const dedupeSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    ttlSeconds: positiveInt.default(129_600),
+    store: z
+      .union([z.literal('memory'), z.object({ redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') }).strict()])
+      .default('memory'),
+  })
+  .strict();
+
+export const appSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1–64 letters, digits, _ . -'),
+    host: z.string().min(1).optional(),
+    path: z
+      .string()
+      .regex(/^\/[^?#\s]*$/, 'must start with / and hold no query, fragment or space')
+      .refine((p) => p === '/' || !p.endsWith('/'), 'must not end with / (prefixes match on segment boundaries)')
+      .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain . or .. segments'),
+    upstream: z.string().refine((u) => {
+      try {
+        const url = new URL(u);
+        return url.protocol === 'http:' && url.search === '' && url.hash === '' && url.username === '';
+      } catch {
+        return false;
+      }
+    }, 'must be an http:// URL without query, fragment or credentials'),
+    appSecret: secretRef,
+    previousAppSecrets: z.array(secretRef).default([]),
+    verifyToken: secretRef.optional(),
+    dedupe: dedupeSchema.default({}),
+  })
+  .strict();
+export type AppFile = z.infer<typeof appSchema>;

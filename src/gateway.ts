@@ -1,0 +1,165 @@
+// Builds the gateway from a Config and wires the stages of SPEC.md §2 in order. Reads top to
+// bottom like the table: address → chain → identity → certificate → route → method →
+// verify-token → body → signature → forward. Listeners and lifecycle live in server/.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Config } from './config/load.js';
+import { isRefusal, type Refusal } from './refusal.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics, type Metrics } from './admin/metrics.js';
+import { createIdentityChecker, type PeerIdentity } from './tls/identity.js';
+import { createRouter, type Router } from './pipeline/route.js';
+import { requireCertificate } from './pipeline/certificate.js';
+import { checkMethod } from './pipeline/method.js';
+import { verifyToken } from './pipeline/verify-token.js';
+import { readBody } from './pipeline/body.js';
+import { startHmacs, checkSignature } from './pipeline/signature.js';
+import { createForwarder, type Forwarder } from './pipeline/forward.js';
+import { sendRefusal, sendChallenge } from './http/respond.js';
+import { createListeners, type Listeners, type Admission } from './server/listeners.js';
+
+/** Everything derived from one Config. Swapped atomically on reload; a connection keeps the
+ *  state it was accepted with, so in-flight and keep-alive traffic finishes on the old config. */
+export interface GatewayState {
+  readonly config: Config;
+  readonly router: Router;
+  readonly checkIdentity: ReturnType<typeof createIdentityChecker>;
+}
+
+export interface Connection {
+  readonly state: GatewayState;
+  readonly peer: PeerIdentity | null;
+  readonly clientAddress: string;
+}
+
+export interface GatewayOptions {
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Stage 1 (allowlist, PROXY protocol); default: admit everyone, address from the socket. */
+  admission?: Admission;
+}
+
+export function buildState(config: Config): GatewayState {
+  return {
+    config,
+    router: createRouter(config.apps),
+    checkIdentity: createIdentityChecker(config.clientAuth),
+  };
+}
+
+export function createGateway(initial: Config, options: GatewayOptions = {}) {
+  const log = options.logger ?? createLogger(initial.log.level);
+  const metrics = options.metrics ?? createMetrics();
+  let state = buildState(initial);
+  // One keep-alive pool to the upstreams for the gateway's lifetime, across reloads.
+  const forwarder: Forwarder = createForwarder();
+
+  /** Stages 2–3, on `secureConnection`, before the HTTP parser reads a byte. */
+  function onSecureConnection(socket: TLSSocket, clientAddress: string): Connection | null {
+    const verdict = state.checkIdentity(socket);
+    if (isRefusal(verdict)) {
+      metrics.reject(verdict);
+      log.warn({ stage: verdict.stage, reason: verdict.reason, detail: verdict.detail, remote: clientAddress }, 'connection refused');
+      return null;
+    }
+    if (verdict === null && !state.config.clientAuth.verificationWithoutCertificate) {
+      const refusal: Refusal = { stage: 'certificate', reason: 'no_certificate', status: 0 };
+      metrics.reject(refusal);
+      log.warn({ stage: refusal.stage, reason: refusal.reason, remote: clientAddress }, 'connection refused');
+      return null;
+    }
+    if (verdict) metrics.clientCertExpiry.set(verdict.notAfter.getTime() / 1000);
+    return { state, peer: verdict, clientAddress };
+  }
+
+  /** Stages 3b–9 for one request on an accepted connection. */
+  async function onRequest(req: IncomingMessage, res: ServerResponse, conn: Connection): Promise<void> {
+    const started = process.hrtime.bigint();
+    const { config, router } = conn.state;
+    const method = req.method;
+    const url = req.url ?? '/';
+    let appName = '';
+    const finish = (status: number, refusal?: Refusal, upstreamSeconds?: number) => {
+      metrics.requests.inc({ app: appName, status: String(status) });
+      if (refusal) metrics.reject(refusal);
+      const entry = {
+        app: appName || undefined,
+        method,
+        path: url.split('?')[0], // the query can hold hub.verify_token: never logged
+        status,
+        stage: refusal?.stage,
+        reason: refusal?.reason,
+        detail: refusal?.detail,
+        remote: conn.clientAddress,
+        cert: conn.peer?.fingerprint,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        upstreamMs: upstreamSeconds === undefined ? undefined : upstreamSeconds * 1000,
+      };
+      if (refusal) log.warn(entry, 'request refused');
+      else log.info(entry, 'request');
+    };
+    const refuseWith = (refusal: Refusal, close = false) => {
+      if (refusal.status === 0) res.destroy();
+      else sendRefusal(res, refusal, close);
+      finish(refusal.status, refusal);
+    };
+
+    const needsCert = requireCertificate(conn.peer, method, url); // 3b
+    if (needsCert) return refuseWith(needsCert);
+    const routed = router(req.headers.host, url); // 4
+    if (isRefusal(routed)) return refuseWith(routed);
+    appName = routed.app.name;
+    const badMethod = checkMethod(method); // 5
+    if (badMethod) return refuseWith(badMethod);
+    const verification = verifyToken(method, url, routed.app.verifyToken); // 6
+    if (isRefusal(verification)) return refuseWith(verification);
+    if (verification) {
+      sendChallenge(res, verification.challenge);
+      return finish(200);
+    }
+    const isPost = method === 'POST';
+    const body = await readBody(req, config.limits.maxBodyBytes, isPost ? startHmacs(routed.app.secrets) : []); // 7
+    if (isRefusal(body)) return refuseWith(body, true);
+    if (isPost) {
+      const badSignature = checkSignature(req.headers['x-hub-signature-256'], body.digests); // 8
+      if (badSignature) return refuseWith(badSignature);
+    }
+    const forwarded = await forwarder.forward(req, res, {
+      routed, body, peer: conn.peer, clientAddress: conn.clientAddress, upstreamTimeoutMs: config.limits.upstreamTimeoutMs,
+    }); // 9
+    if (isRefusal(forwarded)) return refuseWith(forwarded);
+    metrics.upstreamDuration.observe({ app: appName }, forwarded.upstreamSeconds);
+    finish(forwarded.status, undefined, forwarded.upstreamSeconds);
+  }
+
+  const listeners: Listeners = createListeners({
+    getState: () => state,
+    log,
+    metrics,
+    admission: options.admission,
+    onSecureConnection,
+    onRequest,
+  });
+
+  return {
+    log,
+    metrics,
+    get config(): Config {
+      return state.config;
+    },
+    start: () => listeners.start(),
+    address: () => listeners.address(),
+    adminAddress: () => listeners.adminAddress(),
+    /** Swap to a new, already validated Config: new connections get it, old ones finish on theirs. */
+    reload(next: Config): void {
+      state = buildState(next);
+      listeners.applyConfig(next);
+    },
+    async stop(graceMs?: number): Promise<void> {
+      await listeners.stop(graceMs);
+      forwarder.close();
+    },
+  };
+}
+
+export type Gateway = ReturnType<typeof createGateway>;

@@ -1,0 +1,29 @@
+// The pino instance. Log lines carry reason codes and safe details only: never a body, a
+// signature, a token or a secret. Redaction is a second net under that rule, not the rule.
+import pino, { type Logger, type DestinationStream } from 'pino';
+
+export type { Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  'headers["x-hub-signature-256"]',
+  'headers["x-hub-signature"]',
+  'headers.authorization',
+  'query["hub.verify_token"]',
+  'secret',
+  'secrets',
+  'appSecret',
+  'verifyToken',
+  'body',
+];
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
+    level,
+    base: { pid: process.pid },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  // Asynchronous stdout (sonic-boom with a buffer): no synchronous write on the hot path.
+  // Flushed on shutdown by the caller.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+}

@@ -1,0 +1,41 @@
+// Stage 7: read the body, bounded by limits.maxBodyBytes, feeding the HMACs as chunks arrive so
+// the signature is ready the moment the last byte is in. Framing errors (CL+TE, bad chunk sizes)
+// are rejected by Node's strict parser before we get here and answered 400 by the gateway.
+import type { IncomingMessage } from 'node:http';
+import type { Hmac } from 'node:crypto';
+import { refuse, type Refusal } from '../refusal.js';
+
+export interface Body {
+  readonly chunks: Buffer[];
+  readonly length: number;
+  readonly digests: Buffer[];
+}
+
+export function readBody(req: IncomingMessage, maxBodyBytes: number, hmacs: readonly Hmac[]): Promise<Body | Refusal> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBodyBytes) return Promise.resolve(refuse('body_too_large'));
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    const finish = (result: Body | Refusal) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData).off('end', onEnd).off('close', onClose).off('error', onClose);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > maxBodyBytes) {
+        req.pause();
+        return finish(refuse('body_too_large'));
+      }
+      chunks.push(chunk);
+      for (const h of hmacs) h.update(chunk);
+    };
+    const onEnd = () => finish({ chunks, length, digests: hmacs.map((h) => h.digest()) });
+    // A client that disconnects mid-body: nothing partial is ever forwarded.
+    const onClose = () => finish(refuse('client_aborted'));
+    req.on('data', onData).on('end', onEnd).on('close', onClose).on('error', onClose);
+  });
+}
