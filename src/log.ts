@@ -23,7 +23,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  // Asynchronous stdout (sonic-boom with a buffer): no synchronous write on the hot path.
+  // Asynchronous stdout (sonic-boom): no synchronous write on the hot path.
   // Flushed on shutdown by the caller.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false, minLength: 0 }));
 }

@@ -1,0 +1,53 @@
+// `hubgate serve | check | allowlist | dev-pki | sign` (SPEC.md §4). The CLI and the config
+// format are the product's public surface; everything behind them may change.
+import { runServe } from './cli/serve.js';
+import { runCheck } from './cli/check.js';
+import { runDevPki } from './cli/dev-pki.js';
+import { runSign } from './cli/sign.js';
+
+const USAGE = `usage: hubgate <command> [options]
+
+  serve     [--config FILE]        run the gateway (default FILE: config/gateway.yaml)
+  check     [--config FILE]        validate everything serve would load and print a summary
+  allowlist [--asn AS32934] [--whois HOST[:PORT]] [--maintainer NAME]...
+                                   fetch Meta's prefixes over whois and print them
+  dev-pki   [--out DIR] [--key ec|rsa]
+                                   write a throwaway test PKI (root, intermediate, client, server)
+  sign      --secret-env VAR [FILE]
+                                   print the X-Hub-Signature-256 value for FILE (or stdin)
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  let code: number;
+  switch (command) {
+    case 'serve':
+      code = await runServe(rest);
+      break;
+    case 'check':
+      code = await runCheck(rest);
+      break;
+    case 'allowlist': {
+      const { runAllowlistCommand } = await import('./cli/allowlist.js');
+      code = await runAllowlistCommand(rest);
+      break;
+    }
+    case 'dev-pki':
+      code = await runDevPki(rest);
+      break;
+    case 'sign':
+      code = await runSign(rest);
+      break;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      code = command === undefined ? 1 : 0;
+      break;
+    default:
+      process.stderr.write(`hubgate: unknown command "${command}"\n\n${USAGE}`);
+      code = 1;
+  }
+  if (code !== -1) process.exitCode = code;
+}

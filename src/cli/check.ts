@@ -1,0 +1,70 @@
+// `hubgate check --config FILE`: load everything `serve` would, print what it found, exit 1 with
+// the loader's message on any error. Safe to run in CI and before every reload.
+import { existsSync, readFileSync } from 'node:fs';
+import { loadConfig, DEFAULT_CONFIG_FILE, type Config } from '../config/load.js';
+import { displayPath } from '../config/errors.js';
+import { parse, guarded } from './args.js';
+
+const DAY = 86_400_000;
+
+function expiry(notAfter: Date, now = Date.now()): string {
+  const days = Math.floor((notAfter.getTime() - now) / DAY);
+  const note = days < 0 ? 'EXPIRED' : days <= 30 ? `expires in ${days} days — renew now` : `${days} days left`;
+  return `${notAfter.toISOString().slice(0, 10)} (${note})`;
+}
+
+function allowlistSummary(config: Config): string[] {
+  const a = config.allowlist;
+  if (!a.enabled) return ['  disabled (every source address may connect; the certificate check still applies)'];
+  const lines = [
+    `  enabled: ${a.asn} from ${a.whois.host}:${a.whois.port}, refreshed every ${a.refreshSeconds}s`,
+    `  maintainers filter: ${a.maintainers.length ? a.maintainers.join(', ') : 'none (Meta’s documented query)'}`,
+    `  extra CIDRs: ${a.extraCidrs.length ? a.extraCidrs.join(', ') : 'none'}`,
+  ];
+  if (!a.cacheFile) lines.push('  cache file: none (a restart while whois is down refuses every connection)');
+  else if (!existsSync(a.cacheFile)) lines.push(`  cache file: ${displayPath(a.cacheFile)} (not written yet)`);
+  else {
+    try {
+      const cached = JSON.parse(readFileSync(a.cacheFile, 'utf8')) as { prefixes?: unknown[]; fetchedAt?: string };
+      lines.push(`  cache file: ${displayPath(a.cacheFile)}: ${cached.prefixes?.length ?? 0} prefixes, fetched ${cached.fetchedAt ?? 'unknown'}`);
+    } catch {
+      lines.push(`  cache file: ${displayPath(a.cacheFile)} (unreadable: it will be replaced on the next fetch)`);
+    }
+  }
+  return lines;
+}
+
+export function summarize(config: Config): string {
+  const lines = [`config: ${displayPath(config.file)}`, `listen: ${config.listen.host}:${config.listen.port} (TLS), admin: http://${config.admin.host}:${config.admin.port}`];
+  lines.push(`server certificate: ${config.tls.subject}, until ${expiry(config.tls.notAfter)}`);
+  lines.push('trust anchors (clientAuth.trustAnchors):');
+  for (const a of config.clientAuth.trustAnchors) {
+    lines.push(`  ${a.subject}`, `    file: ${displayPath(a.file)}`, `    sha256: ${a.fingerprint256}`, `    until: ${expiry(a.notAfter)}`);
+  }
+  lines.push(`accepted client CNs: ${config.clientAuth.commonNames.join(', ')} (exact match), max chain depth ${config.clientAuth.maxChainDepth}`);
+  lines.push(`verification GET without certificate: ${config.clientAuth.verificationWithoutCertificate ? 'allowed' : 'refused'}`);
+  lines.push(`apps (${config.apps.length}):`);
+  for (const app of config.apps) {
+    const extras = [
+      `${app.secrets.length} secret${app.secrets.length > 1 ? 's' : ''}`,
+      app.verifyToken ? 'verifyToken' : 'verification GET forwarded',
+      app.dedupe.enabled ? `dedupe (${typeof app.dedupe.store === 'string' ? 'memory' : 'redis'})` : '',
+    ].filter(Boolean);
+    lines.push(`  ${app.name}: ${app.host ?? '*'}${app.path || '/'} → ${app.upstream}  [${extras.join(', ')}]`);
+  }
+  lines.push('allowlist:', ...allowlistSummary(config));
+  lines.push(`workers: ${config.workers}`);
+  for (const w of config.warnings) lines.push(`WARNING: ${w}`);
+  return lines.join('\n') + '\n';
+}
+
+export function runCheck(argv: string[]): Promise<number> {
+  return guarded(async () => {
+    const { values } = parse(argv, { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG_FILE } });
+    const config = loadConfig(values.config);
+    process.stdout.write(summarize(config));
+    for (const w of config.warnings) process.stderr.write(`hubgate: warning: ${w}\n`);
+    process.stdout.write('OK\n');
+    return 0;
+  });
+}
