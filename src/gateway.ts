@@ -14,8 +14,10 @@ import { checkMethod } from './pipeline/method.js';
 import { verifyToken } from './pipeline/verify-token.js';
 import { readBody } from './pipeline/body.js';
 import { startHmacs, checkSignature } from './pipeline/signature.js';
-import { createForwarder, type Forwarder } from './pipeline/forward.js';
-import { sendRefusal, sendChallenge } from './http/respond.js';
+import { createForwarder, type Forwarder, type Forwarded } from './pipeline/forward.js';
+import { createDedupeStores, createDedupers, deduplicate, type DedupeStores } from './pipeline/dedupe.js';
+import type { Deduper } from './dedupe/index.js';
+import { sendRefusal, sendChallenge, sendDuplicate } from './http/respond.js';
 import { createListeners, type Listeners, type Admission } from './server/listeners.js';
 
 /** Everything derived from one Config. Swapped atomically on reload; a connection keeps the
@@ -24,6 +26,8 @@ export interface GatewayState {
   readonly config: Config;
   readonly router: Router;
   readonly checkIdentity: ReturnType<typeof createIdentityChecker>;
+  /** By app name, for apps with `dedupe.enabled` (SPEC §8). */
+  readonly dedupers: ReadonlyMap<string, Deduper>;
 }
 
 export interface Connection {
@@ -39,18 +43,20 @@ export interface GatewayOptions {
   admission?: Admission;
 }
 
-export function buildState(config: Config): GatewayState {
+export function buildState(config: Config, stores: DedupeStores, log: Logger): GatewayState {
   return {
     config,
     router: createRouter(config.apps),
     checkIdentity: createIdentityChecker(config.clientAuth),
+    dedupers: createDedupers(config.apps, stores, log, config.limits.upstreamTimeoutMs),
   };
 }
 
 export function createGateway(initial: Config, options: GatewayOptions = {}) {
   const log = options.logger ?? createLogger(initial.log.level);
   const metrics = options.metrics ?? createMetrics();
-  let state = buildState(initial);
+  const stores = createDedupeStores(log, metrics);
+  let state = buildState(initial, stores, log);
   // One keep-alive pool to the upstreams for the gateway's lifetime, across reloads.
   const forwarder: Forwarder = createForwarder();
 
@@ -79,7 +85,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     const method = req.method;
     const url = req.url ?? '/';
     let appName = '';
-    const finish = (status: number, refusal?: Refusal, upstreamSeconds?: number) => {
+    const finish = (status: number, refusal?: Refusal, upstreamSeconds?: number, duplicate?: boolean) => {
       metrics.requests.inc({ app: appName, status: String(status) });
       if (refusal) metrics.reject(refusal);
       const entry = {
@@ -94,6 +100,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
         cert: conn.peer?.fingerprint,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
         upstreamMs: upstreamSeconds === undefined ? undefined : upstreamSeconds * 1000,
+        duplicate,
       };
       if (refusal) log.warn(entry, 'request refused');
       else log.info(entry, 'request');
@@ -124,9 +131,23 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
       const badSignature = checkSignature(req.headers['x-hub-signature-256'], body.digests); // 8
       if (badSignature) return refuseWith(badSignature);
     }
-    const forwarded = await forwarder.forward(req, res, {
+    const forward = () => forwarder.forward(req, res, {
       routed, body, peer: conn.peer, clientAddress: conn.clientAddress, upstreamTimeoutMs: config.limits.upstreamTimeoutMs,
     }); // 9
+    const deduper = isPost ? conn.state.dedupers.get(appName) : undefined;
+    let forwarded: Forwarded | Refusal;
+    if (deduper) {
+      const once = await deduplicate(deduper, appName, body.chunks, forward);
+      if (once.kind === 'refused') return refuseWith(once.refusal);
+      if (once.kind === 'duplicate') {
+        metrics.duplicates.inc({ app: appName });
+        sendDuplicate(res);
+        return finish(200, undefined, undefined, true);
+      }
+      forwarded = once.result;
+    } else {
+      forwarded = await forward();
+    }
     if (isRefusal(forwarded)) return refuseWith(forwarded);
     metrics.upstreamDuration.observe({ app: appName }, forwarded.upstreamSeconds);
     finish(forwarded.status, undefined, forwarded.upstreamSeconds);
@@ -147,17 +168,21 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     get config(): Config {
       return state.config;
     },
-    start: () => listeners.start(),
+    async start(): Promise<void> {
+      await stores.ready(state.config.apps);
+      await listeners.start();
+    },
     address: () => listeners.address(),
     adminAddress: () => listeners.adminAddress(),
     /** Swap to a new, already validated Config: new connections get it, old ones finish on theirs. */
     reload(next: Config): void {
-      state = buildState(next);
+      state = buildState(next, stores, log);
       listeners.applyConfig(next);
     },
     async stop(graceMs?: number): Promise<void> {
       await listeners.stop(graceMs);
       forwarder.close();
+      await stores.close();
     },
   };
 }

@@ -2,7 +2,7 @@
 // The only place that reads configuration files or the environment (STYLE.md §2).
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, resolve, join, basename } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, LineCounter } from 'yaml';
 import ipaddr from 'ipaddr.js';
 import type { ZodType } from 'zod';
 import { gatewaySchema, appSchema, type GatewayFile, type AppFile } from './schema.js';
@@ -20,20 +20,24 @@ export const DEFAULT_CONFIG_FILE = 'config/gateway.yaml';
 
 function parseYaml<T>(path: string, schema: ZodType<T, any, any>): T {
   const text = readFileOrFail(path, path, '', 'config file');
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // prettyErrors would quote the offending source line, which may hold a secret: only the line
+  // number is reported.
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
+    const line = lineCounter.linePos(e.pos[0]).line;
     throw new ConfigError(path, line ? `line ${line}` : '', `invalid YAML: ${e.message.split('\n')[0]}`);
   }
   const result = schema.safeParse(doc.toJS() ?? {});
   if (result.success) return result.data;
   throw new ConfigErrors(
-    result.error.issues.map((issue) => {
+    result.error.issues.flatMap((issue) => {
       if (issue.code === 'unrecognized_keys') {
-        return new ConfigError(path, keyPath([...issue.path, issue.keys[0]!]), 'unknown key');
+        return issue.keys.map((k) => new ConfigError(path, keyPath([...issue.path, k]), 'unknown key'));
       }
-      if (issue.code === 'invalid_type') {
+      // zod's own wording ("Expected string, received number"); custom messages pass through.
+      if (issue.code === 'invalid_type' && /^(Expected|Required)/.test(issue.message)) {
         const got = issue.received === 'undefined' ? 'is required' : `must be ${issue.expected}, not ${issue.received}`;
         return new ConfigError(path, keyPath(issue.path), got);
       }

@@ -6,14 +6,14 @@ const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
 
 /** `{ env: NAME }`, `{ file: path }` or `{ value: "…" }` — exactly one. */
-export const secretRef = z.union(
-  [
-    z.object({ env: z.string().min(1) }).strict(),
-    z.object({ file: z.string().min(1) }).strict(),
-    z.object({ value: z.string().min(1) }).strict(),
-  ],
-  { errorMap: () => ({ message: 'must be one of { env: NAME }, { file: PATH } or { value: "…" }' }) },
-);
+const SECRET_FORMS = 'must be one of { env: NAME }, { file: PATH } or { value: "…" }';
+export const secretRef = z
+  .object(
+    { env: z.string().min(1).optional(), file: z.string().min(1).optional(), value: z.string().min(1).optional() },
+    { errorMap: (issue, ctx) => ({ message: issue.code === 'invalid_type' ? SECRET_FORMS : ctx.defaultError }) },
+  )
+  .strict()
+  .refine((r) => [r.env, r.file, r.value].filter((v) => v !== undefined).length === 1, SECRET_FORMS);
 export type SecretRef = z.infer<typeof secretRef>;
 
 const cidr = z.string().min(1);
@@ -99,8 +99,16 @@ const dedupeSchema = z
   .object({
     enabled: z.boolean().default(false),
     ttlSeconds: positiveInt.default(129_600),
+    // `memory` (a bounded LRU in this process) or `{ redis: "redis://…" }`, shared by replicas.
     store: z
-      .union([z.literal('memory'), z.object({ redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') }).strict()])
+      .union(
+        [
+          z.literal('memory'),
+          z.object({ memory: z.object({ maxEntries: z.number().int().min(1).max(16_000_000).optional() }).strict() }).strict(),
+          z.object({ redis: z.string().regex(/^rediss?:\/\/[^\s]+$/) }).strict(),
+        ],
+        { errorMap: () => ({ message: 'must be memory, { memory: { maxEntries: N } } or { redis: "redis://host:port" }' }) },
+      )
       .default('memory'),
   })
   .strict();

@@ -6,15 +6,15 @@ import type { SecretRef } from './schema.js';
 import { ConfigError } from './errors.js';
 
 export function readSecret(ref: SecretRef, file: string, key: string, baseDir: string, env: NodeJS.ProcessEnv): Buffer {
-  if ('value' in ref) return Buffer.from(ref.value, 'utf8');
-  if ('env' in ref) {
+  if (ref.value !== undefined) return Buffer.from(ref.value, 'utf8');
+  if (ref.env !== undefined) {
     const value = env[ref.env];
     if (value === undefined || value === '') {
       throw new ConfigError(file, key, `environment variable ${ref.env} is not set or empty`);
     }
     return Buffer.from(value, 'utf8');
   }
-  const path = resolve(baseDir, ref.file);
+  const path = resolve(baseDir, ref.file!);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

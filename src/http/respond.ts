@@ -28,3 +28,9 @@ export function sendChallenge(res: ServerResponse, challenge: string): void {
   res.writeHead(200, { ...BASE_HEADERS, 'content-length': Buffer.byteLength(challenge) });
   res.end(challenge);
 }
+
+/** A retried delivery whose first attempt the upstream already answered 2xx (SPEC §8). */
+export function sendDuplicate(res: ServerResponse): void {
+  res.writeHead(200, { ...BASE_HEADERS, 'x-hubgate-duplicate': '1', 'content-length': 0 });
+  res.end();
+}
