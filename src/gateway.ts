@@ -19,6 +19,8 @@ import { createDedupeStores, createDedupers, deduplicate, type DedupeStores } fr
 import type { Deduper } from './dedupe/index.js';
 import { sendRefusal, sendChallenge, sendDuplicate } from './http/respond.js';
 import { createListeners, type Listeners, type Admission } from './server/listeners.js';
+import { configExpiries, warnExpiring } from './server/expiry.js';
+import { createAdmission, type ConfigurableAdmission } from './server/admission.js';
 
 /** Everything derived from one Config. Swapped atomically on reload; a connection keeps the
  *  state it was accepted with, so in-flight and keep-alive traffic finishes on the old config. */
@@ -39,8 +41,10 @@ export interface Connection {
 export interface GatewayOptions {
   logger?: Logger;
   metrics?: Metrics;
-  /** Stage 1 (allowlist, PROXY protocol); default: admit everyone, address from the socket. */
-  admission?: Admission;
+  /** Stage 1; default: PROXY protocol and the allowlist as the config says. */
+  admission?: Admission | ConfigurableAdmission;
+  /** false in cluster workers (the primary serves /healthz, /readyz, /metrics). */
+  admin?: boolean;
 }
 
 export function buildState(config: Config, stores: DedupeStores, log: Logger): GatewayState {
@@ -56,9 +60,20 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
   const log = options.logger ?? createLogger(initial.log.level);
   const metrics = options.metrics ?? createMetrics();
   const stores = createDedupeStores(log, metrics);
+  const admission = options.admission ?? createAdmission(initial, log, metrics);
   let state = buildState(initial, stores, log);
   // One keep-alive pool to the upstreams for the gateway's lifetime, across reloads.
   const forwarder: Forwarder = createForwarder();
+
+  const warnedClientCerts = new Set<string>();
+  function noteClientCertificate(peer: PeerIdentity): void {
+    metrics.clientCertExpiry.set(peer.notAfter.getTime() / 1000);
+    if (warnedClientCerts.has(peer.fingerprint) || warnedClientCerts.size > 1000) return;
+    warnedClientCerts.add(peer.fingerprint);
+    warnExpiring([{ what: 'client certificate presented by Meta', subject: `CN=${peer.commonName}`, notAfter: peer.notAfter }], log);
+  }
+  // Certificates expire while the process runs: look again once a day.
+  let expiryTimer: NodeJS.Timeout | undefined;
 
   /** Stages 2–3, on `secureConnection`, before the HTTP parser reads a byte. */
   function onSecureConnection(socket: TLSSocket, clientAddress: string): Connection | null {
@@ -74,7 +89,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
       log.warn({ stage: refusal.stage, reason: refusal.reason, remote: clientAddress }, 'connection refused');
       return null;
     }
-    if (verdict) metrics.clientCertExpiry.set(verdict.notAfter.getTime() / 1000);
+    if (verdict) noteClientCertificate(verdict);
     return { state, peer: verdict, clientAddress };
   }
 
@@ -157,7 +172,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     getState: () => state,
     log,
     metrics,
-    admission: options.admission,
+    admission,
+    admin: options.admin,
     onSecureConnection,
     onRequest,
   });
@@ -171,6 +187,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     async start(): Promise<void> {
       await stores.ready(state.config.apps);
       await listeners.start();
+      warnExpiring(configExpiries(state.config), log);
+      expiryTimer = setInterval(() => warnExpiring(configExpiries(state.config), log), 86_400_000).unref();
     },
     address: () => listeners.address(),
     adminAddress: () => listeners.adminAddress(),
@@ -178,8 +196,16 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     reload(next: Config): void {
       state = buildState(next, stores, log);
       listeners.applyConfig(next);
+      if ('applyConfig' in admission) {
+        (admission as ConfigurableAdmission).applyConfig(next).catch((err: Error) => log.error({ err: err.message }, 'allowlist reload failed'));
+      }
+      log.level = next.log.level;
+      warnExpiring(configExpiries(next), log);
     },
+    /** null when ready to take traffic, else why not. */
+    notReadyReason: () => listeners.notReadyReason(),
     async stop(graceMs?: number): Promise<void> {
+      clearInterval(expiryTimer);
       await listeners.stop(graceMs);
       forwarder.close();
       await stores.close();

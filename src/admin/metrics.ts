@@ -8,8 +8,8 @@ export interface Metrics {
   readonly requests: Counter<'app' | 'status'>;
   readonly rejections: Counter<'stage' | 'reason'>;
   readonly upstreamDuration: Histogram<'app'>;
-  readonly allowlistPrefixes: Gauge;
-  readonly allowlistLastSuccess: Gauge;
+  /** Registered on first use, so a gateway without an allowlist exports no "0 prefixes". */
+  allowlist(): { readonly prefixes: Gauge; readonly lastSuccess: Gauge };
   readonly trustAnchorExpiry: Gauge<'subject' | 'fingerprint'>;
   readonly serverCertExpiry: Gauge;
   readonly clientCertExpiry: Gauge;
@@ -24,6 +24,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const registry = new Registry();
   const registers = [registry];
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'hubgate_' });
+  let allowlistGauges: { prefixes: Gauge; lastSuccess: Gauge } | undefined;
   const rejections = new Counter({
     name: 'hubgate_rejections_total',
     help: 'Requests and connections refused, by pipeline stage and reason code',
@@ -46,27 +47,37 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
       registers,
     }),
-    allowlistPrefixes: new Gauge({ name: 'hubgate_allowlist_prefixes', help: 'Prefixes in the active allowlist', registers }),
-    allowlistLastSuccess: new Gauge({
-      name: 'hubgate_allowlist_last_success_timestamp_seconds',
-      help: 'Unix time of the last accepted allowlist fetch',
-      registers,
-    }),
+    allowlist() {
+      allowlistGauges ??= {
+        prefixes: new Gauge({ name: 'hubgate_allowlist_prefixes', help: 'Prefixes in the active allowlist', registers, aggregator: 'min' }),
+        // With several workers each fetches its own list: the oldest success is the one to alert on.
+        lastSuccess: new Gauge({
+          name: 'hubgate_allowlist_last_success_timestamp_seconds',
+          help: 'Unix time of the last accepted allowlist fetch',
+          registers,
+          aggregator: 'min',
+        }),
+      };
+      return allowlistGauges;
+    },
     trustAnchorExpiry: new Gauge({
       name: 'hubgate_trust_anchor_expiry_timestamp_seconds',
       help: 'notAfter of each configured trust anchor',
       labelNames: ['subject', 'fingerprint'] as const,
       registers,
+      aggregator: 'min', // the same in every worker: summing would be nonsense
     }),
     serverCertExpiry: new Gauge({
       name: 'hubgate_server_cert_expiry_timestamp_seconds',
       help: 'notAfter of the served TLS certificate',
       registers,
+      aggregator: 'min',
     }),
     clientCertExpiry: new Gauge({
       name: 'hubgate_client_cert_expiry_timestamp_seconds',
       help: 'notAfter of the last verified client certificate',
       registers,
+      aggregator: 'max',
     }),
     connections: new Gauge({ name: 'hubgate_connections', help: 'Open client connections', registers }),
     duplicates: new Counter({

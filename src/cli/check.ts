@@ -25,8 +25,9 @@ function allowlistSummary(config: Config): string[] {
   else if (!existsSync(a.cacheFile)) lines.push(`  cache file: ${displayPath(a.cacheFile)} (not written yet)`);
   else {
     try {
-      const cached = JSON.parse(readFileSync(a.cacheFile, 'utf8')) as { prefixes?: unknown[]; fetchedAt?: string };
-      lines.push(`  cache file: ${displayPath(a.cacheFile)}: ${cached.prefixes?.length ?? 0} prefixes, fetched ${cached.fetchedAt ?? 'unknown'}`);
+      const cached = JSON.parse(readFileSync(a.cacheFile, 'utf8')) as { routes?: unknown[]; fetchedAt?: number };
+      const when = typeof cached.fetchedAt === 'number' ? new Date(cached.fetchedAt * 1000).toISOString() : 'unknown';
+      lines.push(`  cache file: ${displayPath(a.cacheFile)}: ${cached.routes?.length ?? 0} routes, fetched ${when}`);
     } catch {
       lines.push(`  cache file: ${displayPath(a.cacheFile)} (unreadable: it will be replaced on the next fetch)`);
     }

@@ -3,7 +3,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, resolve, join, basename } from 'node:path';
 import { parseDocument, LineCounter } from 'yaml';
-import ipaddr from 'ipaddr.js';
+import { parsePrefix } from '../allowlist/address.js';
 import type { ZodType } from 'zod';
 import { gatewaySchema, appSchema, type GatewayFile, type AppFile } from './schema.js';
 import { ConfigError, ConfigErrors, keyPath } from './errors.js';
@@ -47,9 +47,12 @@ function parseYaml<T>(path: string, schema: ZodType<T, any, any>): T {
 }
 
 function checkCidrs(list: string[], file: string, key: string): void {
+  // The same strict parser the allowlist matches with: host bits set (10.0.0.1/8) or leading
+  // zeros are mistakes, not something to guess about.
   list.forEach((c, i) => {
-    const ok = c.includes('/') ? ipaddr.isValidCIDR(c) : ipaddr.isValid(c);
-    if (!ok) throw new ConfigError(file, `${key}[${i}]`, `"${c}" is not an IP address or CIDR prefix`);
+    if (!parsePrefix(c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`)) {
+      throw new ConfigError(file, `${key}[${i}]`, `"${c}" is not an IP address or CIDR prefix (with no host bits set)`);
+    }
   });
 }
 
@@ -157,6 +160,8 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE, env: NodeJS.Proce
     admin: g.admin,
     log: g.log,
     workers: g.workers,
+    watch: g.watch,
+    appsDir: resolve(dir, g.apps),
     apps: loadApps(path, dir, g.apps, env),
     warnings: [],
   };

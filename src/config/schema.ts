@@ -91,6 +91,8 @@ export const gatewaySchema = z
       errorMap: () => ({ message: 'must be a positive integer or "auto"' }),
     }).default(1),
     apps: z.string().min(1).default('apps/'),
+    // Reload when the config or apps folder changes (Kubernetes updates mounted Secrets in place).
+    watch: z.boolean().default(false),
   })
   .strict();
 export type GatewayFile = z.infer<typeof gatewaySchema>;

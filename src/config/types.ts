@@ -42,6 +42,9 @@ export interface Config {
   readonly admin: GatewayFile['admin'];
   readonly log: GatewayFile['log'];
   readonly workers: GatewayFile['workers'];
+  readonly watch: boolean;
+  /** The resolved apps folder (watched when `watch` is on). */
+  readonly appsDir: string;
   readonly apps: readonly AppConfig[];
   readonly warnings: readonly string[];
 }

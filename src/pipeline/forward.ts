@@ -18,6 +18,8 @@ const HOP_BY_HOP = new Set([
   'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port',
 ]);
 
+const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
 export interface ForwardContext {
   readonly routed: Routed;
   readonly body: Body;
@@ -51,6 +53,18 @@ export function forwardHeaders(req: IncomingMessage, ctx: ForwardContext): Outgo
   return out;
 }
 
+/** The upstream's response headers minus its own connection management (the client's
+ *  connection is ours to manage; Node frames the body for it). */
+export function responseHeaders(headers: IncomingMessage['headers']): OutgoingHttpHeaders {
+  const dropped = new Set(RESPONSE_HOP_BY_HOP);
+  for (const token of (typeof headers.connection === 'string' ? headers.connection : '').split(',')) {
+    dropped.add(token.trim().toLowerCase());
+  }
+  const out: OutgoingHttpHeaders = {};
+  for (const name of Object.keys(headers)) if (!dropped.has(name)) out[name] = headers[name];
+  return out;
+}
+
 export interface Forwarder {
   forward(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext): Promise<Forwarded | Refusal>;
   close(): void;
@@ -68,7 +82,9 @@ const TIMEOUT_CODE = 'HUBGATE_UPSTREAM_TIMEOUT';
 
 export function createForwarder(options: { maxSockets?: number } = {}): Forwarder {
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256, maxFreeSockets: 64, scheduling: 'lifo' });
-  const proxy = httpProxy.createProxyServer({ agent, xfwd: false, changeOrigin: false, ws: false });
+  // selfHandleResponse: http-proxy's own response passes would re-add `Connection: keep-alive`
+  // even when the client asked to close; the response headers are copied here instead.
+  const proxy = httpProxy.createProxyServer({ agent, xfwd: false, changeOrigin: false, ws: false, selfHandleResponse: true });
   const inFlight = new WeakMap<IncomingMessage, InFlight>();
 
   proxy.on('proxyReq', (proxyReq, req) => {
@@ -78,15 +94,20 @@ export function createForwarder(options: { maxSockets?: number } = {}): Forwarde
       proxyReq.destroy(Object.assign(new Error('upstream timeout'), { code: TIMEOUT_CODE }));
     }, state.timeoutMs);
   });
-  proxy.on('proxyRes', (proxyRes, req) => {
+  proxy.on('proxyRes', (proxyRes, req, res) => {
     const state = inFlight.get(req);
-    if (!state) return;
-    clearTimeout(state.timer);
-    state.status = proxyRes.statusCode ?? 502;
-    state.upstreamSeconds = Number(process.hrtime.bigint() - state.sentAt) / 1e9;
-    // The upstream's own connection management is not the client's business.
-    delete proxyRes.headers['keep-alive'];
-    delete proxyRes.headers.connection;
+    if (state) {
+      // upstreamTimeoutMs bounds the whole answer, not just its headers: an app that stalls
+      // mid-body must not pin the client's connection (the timer's destroy cuts it short).
+      proxyRes.once('end', () => clearTimeout(state.timer));
+      state.status = proxyRes.statusCode ?? 502;
+      state.upstreamSeconds = Number(process.hrtime.bigint() - state.sentAt) / 1e9;
+    }
+    res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, responseHeaders(proxyRes.headers));
+    // An upstream that dies mid-response: the client must not take a truncated body as complete.
+    proxyRes.once('aborted', () => res.destroy());
+    proxyRes.once('error', () => res.destroy());
+    proxyRes.pipe(res);
   });
   // http-proxy emits on the server when a client socket reset raced the proxied request.
   proxy.on('econnreset', () => undefined);

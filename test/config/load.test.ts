@@ -156,12 +156,17 @@ describe('gateway.yaml mistakes', () => {
 
   it('refuses a bad CIDR in allowlist.extraCidrs and names its index', () => {
     const file = folder({ allowlist: { extraCidrs: ['10.0.0.0/8', '10.0.0.0/33'] } });
-    expect(refusal(file)).toBe(`${at(file, 'allowlist.extraCidrs[1]')}"10.0.0.0/33" is not an IP address or CIDR prefix`);
+    expect(refusal(file)).toBe(`${at(file, 'allowlist.extraCidrs[1]')}"10.0.0.0/33" is not an IP address or CIDR prefix (with no host bits set)`);
+  });
+
+  it('refuses a prefix with host bits set, which the allowlist would not match as written', () => {
+    const file = folder({ allowlist: { extraCidrs: ['10.0.0.1/8'] } });
+    expect(refusal(file)).toBe(`${at(file, 'allowlist.extraCidrs[0]')}"10.0.0.1/8" is not an IP address or CIDR prefix (with no host bits set)`);
   });
 
   it('refuses a bad address in proxyProtocol.trustedProxies', () => {
     const file = folder({ proxyProtocol: { enabled: true, trustedProxies: ['lb.internal'] } });
-    expect(refusal(file)).toBe(`${at(file, 'proxyProtocol.trustedProxies[0]')}"lb.internal" is not an IP address or CIDR prefix`);
+    expect(refusal(file)).toBe(`${at(file, 'proxyProtocol.trustedProxies[0]')}"lb.internal" is not an IP address or CIDR prefix (with no host bits set)`);
   });
 
   it('refuses PROXY protocol enabled without trustedProxies', () => {

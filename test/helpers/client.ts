@@ -13,6 +13,8 @@ export interface SendOptions {
   body?: Buffer | string;
   client?: ClientCredentials;
   host?: string;
+  /** Address to connect to (default 127.0.0.1); `host` is the Host header. */
+  connectHost?: string;
 }
 
 export type Outcome =
@@ -27,7 +29,7 @@ export function send(opts: SendOptions): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = request(
       {
-        host: '127.0.0.1',
+        host: opts.connectHost ?? '127.0.0.1',
         servername: 'localhost',
         port: opts.port,
         method: opts.method ?? 'POST',
