@@ -1,7 +1,12 @@
-// `hubgate serve --config FILE`: run the gateway until SIGTERM/SIGINT; SIGHUP reloads.
+// `hubgate serve --config FILE`: run the gateway until SIGTERM/SIGINT; SIGHUP (or a change of
+// the config folder with `watch: true`) reloads. `workers` > 1 runs a node:cluster group.
+import cluster from 'node:cluster';
 import { loadConfig, DEFAULT_CONFIG_FILE, type Config } from '../config/load.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { createLogger, type Logger } from '../log.js';
+import { reloadFromFile } from '../server/reload.js';
+import { watchConfig } from '../server/watch.js';
+import { runPrimary, attachWorker, workerCount } from '../server/cluster.js';
 import { parse, guarded } from './args.js';
 
 export interface Running {
@@ -9,18 +14,21 @@ export interface Running {
   log: Logger;
 }
 
-/** Starts a gateway from a config file and installs the process signal handlers. */
+/** Starts a gateway (a single process, or one cluster worker) and its signal handling. */
 export async function serveConfig(config: Config, log: Logger = createLogger(config.log.level)): Promise<Running> {
-  for (const w of config.warnings) log.warn({ warning: w }, 'configuration warning');
-  const gateway = createGateway(config, { logger: log });
+  const inWorker = cluster.isWorker;
+  if (!inWorker) for (const w of config.warnings) log.warn({ warning: w }, 'configuration warning');
+  const gateway = createGateway(config, { logger: log, admin: !inWorker });
   await gateway.start();
   const { port, address } = gateway.address();
-  log.info({ listen: `${address}:${port}`, admin: `${gateway.adminAddress().address}:${gateway.adminAddress().port}`, apps: config.apps.map((a) => a.name) }, 'hubgate listening');
+  log.info({ listen: `${address}:${port}`, admin: inWorker ? 'primary' : `${gateway.adminAddress().address}:${gateway.adminAddress().port}`, apps: config.apps.map((a) => a.name) }, 'hubgate listening');
 
   let stopping = false;
+  let unwatch = () => {};
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    unwatch();
     log.info({ signal }, 'draining: no new connections, finishing in-flight requests');
     gateway.stop().then(
       () => {
@@ -35,24 +43,26 @@ export async function serveConfig(config: Config, log: Logger = createLogger(con
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGHUP', () => {
-    try {
-      const next = loadConfig(config.file);
-      gateway.reload(next);
-      for (const w of next.warnings) log.warn({ warning: w }, 'configuration warning');
-      log.info({ apps: next.apps.map((a) => a.name) }, 'configuration reloaded');
-    } catch (err) {
-      // The old configuration keeps serving; the message names file and key, never a secret.
-      log.error({ error: (err as Error).message }, 'reload refused: keeping the running configuration');
-    }
-  });
+  if (inWorker) {
+    attachWorker(gateway, log, shutdown);
+  } else {
+    process.on('SIGHUP', () => reloadFromFile(gateway, log));
+    if (config.watch) unwatch = watchConfig(config, log, () => reloadFromFile(gateway, log));
+  }
   return { gateway, log };
 }
 
 export function runServe(argv: string[]): Promise<number> {
   return guarded(async () => {
     const { values } = parse(argv, { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG_FILE } });
-    await serveConfig(loadConfig(values.config));
+    const config = loadConfig(values.config);
+    const log = createLogger(config.log.level);
+    if (cluster.isPrimary && workerCount(config) > 1) {
+      for (const w of config.warnings) log.warn({ warning: w }, 'configuration warning');
+      await runPrimary(config, log);
+    } else {
+      await serveConfig(config, log);
+    }
     return -1; // keep running until a signal
   });
 }

@@ -29,6 +29,8 @@ interface ListenerDeps {
   admission: Admission | undefined;
   onSecureConnection(socket: TLSSocket, clientAddress: string): Connection | null;
   onRequest(req: IncomingMessage, res: ServerResponse, conn: Connection): Promise<void>;
+  /** false in cluster workers: the primary serves the admin endpoint for the whole group. */
+  admin?: boolean;
 }
 
 /** `::ffff:203.0.113.7` (what a dual-stack listener reports) is the IPv4 client 203.0.113.7. */
@@ -78,10 +80,21 @@ export function createListeners(deps: ListenerDeps) {
     log.info({ code: err.code, remote: normalizeAddress(socket.remoteAddress) }, 'TLS handshake failed');
   });
   tls.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Only the HTTP parser's errors and timeouts are request refusals. https re-emits every
+    // failed handshake here (tlsClientError logs those), and a reset or TLS alert on an open
+    // connection is transport: counting either as malformed_request would bury the real ones.
+    const established = connections.has(socket as TLSSocket);
+    if (!established || !(err.code?.startsWith('HPE_') || err.code === 'ERR_HTTP_REQUEST_TIMEOUT')) {
+      if (established) log.info({ code: err.code, remote: normalizeAddress(socket.remoteAddress) }, 'connection error');
+      return void socket.destroy();
+    }
     const refusal = clientErrorRefusal(err);
     metrics.reject(refusal);
     log.warn({ stage: refusal.stage, reason: refusal.reason, detail: refusal.detail, remote: normalizeAddress(socket.remoteAddress) }, 'request refused');
-    if (socket.writable) {
+    // A response already on the wire (the garbage was pipelined behind its request): writing
+    // our 400 now would splice it into that response's body. Closing truncates it instead.
+    const onTheWire = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage?.headersSent === true;
+    if (socket.writable && !onTheWire) {
       const body = `${refusal.reason}\n`;
       socket.end(`HTTP/1.1 ${refusal.status} ${refusal.status === 408 ? 'Request Timeout' : refusal.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
     }
@@ -130,10 +143,8 @@ export function createListeners(deps: ListenerDeps) {
     socket.resume();
   }
 
-  const admin: HttpServer = createAdminServer({
-    notReadyReason: () => (draining ? 'shutting down' : deps.admission?.notReadyReason() ?? null),
-    metricsText: registryText(metrics.registry),
-  });
+  const notReadyReason = () => (draining ? 'shutting down' : deps.admission?.notReadyReason() ?? null);
+  const admin: HttpServer | null = deps.admin === false ? null : createAdminServer({ notReadyReason, metricsText: registryText(metrics.registry) });
 
   function listen(server: NetServer | HttpServer, host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -159,7 +170,7 @@ export function createListeners(deps: ListenerDeps) {
     async start(): Promise<void> {
       const config = deps.getState().config;
       applyConfig(config);
-      await listen(admin, config.admin.host, config.admin.port);
+      if (admin) await listen(admin, config.admin.host, config.admin.port);
       await deps.admission?.start?.();
       await listen(front, config.listen.host, config.listen.port);
       // The TLS server never listens itself (the front hands it sockets); this starts Node's
@@ -167,7 +178,8 @@ export function createListeners(deps: ListenerDeps) {
       tls.emit('listening');
     },
     address: () => front.address() as AddressInfo,
-    adminAddress: () => admin.address() as AddressInfo,
+    adminAddress: () => admin?.address() as AddressInfo,
+    notReadyReason,
     applyConfig,
     isDraining: () => draining,
     async stop(graceMs = deps.getState().config.limits.shutdownGraceMs): Promise<void> {
@@ -182,8 +194,10 @@ export function createListeners(deps: ListenerDeps) {
       tls.closeAllConnections();
       for (const s of sockets) s.destroy();
       tls.close(() => undefined);
-      admin.closeAllConnections();
-      await new Promise<void>((r) => admin.close(() => r()));
+      if (admin) {
+        admin.closeAllConnections();
+        await new Promise<void>((r) => admin.close(() => r()));
+      }
     },
   };
 }

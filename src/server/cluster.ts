@@ -1,0 +1,121 @@
+// `workers: N|auto` (SPEC.md §7): the primary holds no client connection. It validates config,
+// forks N workers that share the listening port (node:cluster), replaces a worker that dies,
+// relays SIGHUP/SIGTERM, and serves the admin endpoint for the whole group, with metrics
+// aggregated across workers (prom-client's AggregatorRegistry).
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { AggregatorRegistry } from 'prom-client';
+import type { Config } from '../config/load.js';
+import type { Logger } from '../log.js';
+import type { Gateway } from '../gateway.js';
+import { createAdminServer } from '../admin/server.js';
+import { reloadFromFile } from './reload.js';
+import { watchConfig } from './watch.js';
+
+type ToWorker = { hubgate: 'reload' } | { hubgate: 'shutdown' };
+type ToPrimary = { hubgate: 'status'; notReady: string | null };
+
+export function workerCount(config: Config): number {
+  return config.workers === 'auto' ? availableParallelism() : config.workers;
+}
+
+function isHubgateMessage(m: unknown): m is { hubgate: string } {
+  return typeof m === 'object' && m !== null && 'hubgate' in m;
+}
+
+/** In a worker: report readiness to the primary, obey its reload and shutdown orders. */
+export function attachWorker(gateway: Gateway, log: Logger, shutdown: (why: string) => void): void {
+  AggregatorRegistry.setRegistries(gateway.metrics.registry);
+  let last: string | null | undefined;
+  const report = () => {
+    const notReady = gateway.notReadyReason();
+    if (notReady === last || !process.connected) return;
+    last = notReady;
+    process.send!({ hubgate: 'status', notReady } satisfies ToPrimary);
+  };
+  report();
+  setInterval(report, 500).unref();
+  process.on('message', (m: unknown) => {
+    if (!isHubgateMessage(m)) return;
+    const msg = m as ToWorker;
+    if (msg.hubgate === 'reload') reloadFromFile(gateway, log);
+    if (msg.hubgate === 'shutdown') shutdown('primary');
+  });
+  // The primary going away (crash, SIGKILL) must not leave orphan workers serving.
+  process.on('disconnect', () => shutdown('primary exited'));
+}
+
+export async function runPrimary(config: Config, log: Logger): Promise<void> {
+  const n = workerCount(config);
+  const status = new Map<number, string | null>();
+  const deaths: number[] = [];
+  let stopping = false;
+  let current = config;
+
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    status.set(worker.id, 'starting');
+    worker.on('message', (m: unknown) => {
+      if (isHubgateMessage(m) && m.hubgate === 'status') status.set(worker.id, (m as ToPrimary).notReady);
+    });
+    return worker;
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    status.delete(worker.id);
+    if (stopping) return;
+    log.error({ worker: worker.process.pid, code, signal }, 'worker died: starting a replacement');
+    const now = Date.now();
+    deaths.push(now);
+    while (deaths.length && deaths[0]! < now - 60_000) deaths.shift();
+    // A crash loop (a bad config cannot be the cause: it was validated) backs off instead of spinning.
+    setTimeout(() => !stopping && fork(), deaths.length > n * 3 ? 5_000 : 0).unref();
+  });
+
+  const aggregator = new AggregatorRegistry();
+  const admin = createAdminServer({
+    notReadyReason: () => {
+      if (stopping) return 'shutting down';
+      const ready = [...status.values()].filter((s) => s === null).length;
+      return ready > 0 ? null : [...status.values()][0] ?? 'no worker running';
+    },
+    metricsText: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
+  });
+  await new Promise<void>((resolve, reject) => {
+    admin.once('error', reject);
+    admin.listen(config.admin.port, config.admin.host, () => resolve());
+  });
+
+  const broadcast = (msg: ToWorker) => {
+    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(msg);
+  };
+  const reloadAll = () => {
+    // Validate once here, so a broken file is reported once and never reaches the workers.
+    const summary = reloadFromFile({ config: current, reload: (next) => (current = next) }, log);
+    if (summary) broadcast({ hubgate: 'reload' });
+  };
+  process.on('SIGHUP', reloadAll);
+  const unwatch = config.watch ? watchConfig(config, log, reloadAll) : () => {};
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    unwatch();
+    log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'draining all workers');
+    broadcast({ hubgate: 'shutdown' });
+    const hardStop = setTimeout(() => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    }, current.limits.shutdownGraceMs + 5_000).unref();
+    const waitForWorkers = setInterval(() => {
+      if (Object.keys(cluster.workers ?? {}).length > 0) return;
+      clearInterval(waitForWorkers);
+      clearTimeout(hardStop);
+      admin.closeAllConnections();
+      admin.close(() => log.flush(() => process.exit(0)));
+    }, 50);
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  for (let i = 0; i < n; i++) fork();
+  log.info({ workers: n, admin: `${config.admin.host}:${config.admin.port}` }, 'hubgate primary started');
+}
