@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Config } from './config/load.js';
-import { isRefusal, type Refusal } from './refusal.js';
+import { isRefusal, refuse, type Refusal } from './refusal.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './admin/metrics.js';
 import { createIdentityChecker, type PeerIdentity } from './tls/identity.js';
@@ -22,8 +22,9 @@ import { createListeners, type Listeners, type Admission } from './server/listen
 import { configExpiries, warnExpiring } from './server/expiry.js';
 import { createAdmission, type ConfigurableAdmission } from './server/admission.js';
 
-/** Everything derived from one Config. Swapped atomically on reload; a connection keeps the
- *  state it was accepted with, so in-flight and keep-alive traffic finishes on the old config. */
+/** Everything derived from one Config. Swapped atomically on reload: a request runs to its end
+ *  on the state it started with; the next request, even on an older keep-alive connection,
+ *  gets the new one, and older connections are closed after it (see onRequest). */
 export interface GatewayState {
   readonly config: Config;
   readonly router: Router;
@@ -33,6 +34,7 @@ export interface GatewayState {
 }
 
 export interface Connection {
+  /** The state the TLS handshake and identity check ran under. */
   readonly state: GatewayState;
   readonly peer: PeerIdentity | null;
   readonly clientAddress: string;
@@ -93,10 +95,31 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     return { state, peer: verdict, clientAddress };
   }
 
+  /** A request on a keep-alive connection accepted before a reload: it is served under the new
+   *  config (a rotated secret or a new app applies at once), its certificate is judged again by
+   *  the new identity policy, and the connection closes after it, so the client's next
+   *  handshake meets the new server certificate and trust anchors. */
+  function carriedOver(req: IncomingMessage, res: ServerResponse, accepted: Connection, current: GatewayState): Connection | null {
+    res.setHeader('connection', 'close');
+    if (accepted.peer === null) return { ...accepted, state: current };
+    const verdict = current.checkIdentity(req.socket as TLSSocket);
+    if (verdict === null || isRefusal(verdict)) {
+      const refusal = verdict ?? refuse('no_certificate');
+      metrics.reject(refusal);
+      log.warn({ stage: refusal.stage, reason: refusal.reason, detail: refusal.detail, remote: accepted.clientAddress }, 'connection refused');
+      req.socket.destroy();
+      return null;
+    }
+    return { state: current, peer: verdict, clientAddress: accepted.clientAddress };
+  }
+
   /** Stages 3b–9 for one request on an accepted connection. */
-  async function onRequest(req: IncomingMessage, res: ServerResponse, conn: Connection): Promise<void> {
+  async function onRequest(req: IncomingMessage, res: ServerResponse, accepted: Connection): Promise<void> {
     const started = process.hrtime.bigint();
-    const { config, router } = conn.state;
+    const current = state;
+    const conn = accepted.state === current ? accepted : carriedOver(req, res, accepted, current);
+    if (conn === null) return;
+    const { config, router } = current;
     const method = req.method;
     const url = req.url ?? '/';
     let appName = '';
@@ -149,7 +172,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     const forward = () => forwarder.forward(req, res, {
       routed, body, peer: conn.peer, clientAddress: conn.clientAddress, upstreamTimeoutMs: config.limits.upstreamTimeoutMs,
     }); // 9
-    const deduper = isPost ? conn.state.dedupers.get(appName) : undefined;
+    const deduper = isPost ? current.dedupers.get(appName) : undefined;
     let forwarded: Forwarded | Refusal;
     if (deduper) {
       const once = await deduplicate(deduper, appName, body.chunks, forward);
@@ -196,6 +219,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     reload(next: Config): void {
       state = buildState(next, stores, log);
       listeners.applyConfig(next);
+      // Older keep-alive connections are not cut while idle (a request may be on its way, and
+      // the client would see a reset): each closes after its next response instead.
       if ('applyConfig' in admission) {
         (admission as ConfigurableAdmission).applyConfig(next).catch((err: Error) => log.error({ err: err.message }, 'allowlist reload failed'));
       }

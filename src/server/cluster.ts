@@ -25,6 +25,9 @@ function isHubgateMessage(m: unknown): m is { hubgate: string } {
 
 /** In a worker: report readiness to the primary, obey its reload and shutdown orders. */
 export function attachWorker(gateway: Gateway, log: Logger, shutdown: (why: string) => void): void {
+  // Constructing an AggregatorRegistry is what installs prom-client's answer to the primary's
+  // metrics requests in a worker; setRegistries says which registry to answer with.
+  new AggregatorRegistry();
   AggregatorRegistry.setRegistries(gateway.metrics.registry);
   let last: string | null | undefined;
   const report = () => {
