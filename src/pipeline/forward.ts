@@ -40,7 +40,10 @@ export function forwardHeaders(req: IncomingMessage, ctx: ForwardContext): Outgo
   for (const token of (inbound.connection ?? '').split(',')) dropped.add(token.trim().toLowerCase());
   const out: OutgoingHttpHeaders = {};
   for (const name of Object.keys(inbound)) {
-    if (dropped.has(name) || name.startsWith('x-hubgate-')) continue;
+    // CGI/WSGI apps read `X_Hubgate_App` and `X-Hubgate-App` as one HTTP_X_HUBGATE_APP, and some
+    // take `Transfer_Encoding` for framing: judge a name with `_` as its `-` spelling.
+    const canonical = name.includes('_') ? name.replaceAll('_', '-') : name;
+    if (dropped.has(canonical) || canonical.startsWith('x-hubgate-')) continue;
     out[name] = inbound[name];
   }
   if (inbound.host !== undefined) out.host = inbound.host;

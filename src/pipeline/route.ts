@@ -12,8 +12,10 @@ export type Router = (host: string | undefined, url: string) => Routed | Refusal
 
 // A path the upstream might normalise differently from us (dot segments, encoded dots or
 // slashes, empty segments, backslashes) could escape the route prefix after forwarding
-// (`/webhooks/shop/../admin`). Meta never sends one; refuse them rather than guess.
-const NON_CANONICAL = /(^|\/)\.{1,2}(\/|$)|%2e|%2f|%5c|\\|\/\//i;
+// (`/webhooks/shop/../admin`). Also `..;` (Tomcat and Spring strip `;params` before resolving
+// dot segments) and `%25` (an encoded `%`: `%252e%252e` is `..` to an app that decodes twice).
+// Meta never sends one; refuse them rather than guess.
+const NON_CANONICAL = /(^|\/)\.{1,2}(\/|;|$)|%2e|%2f|%5c|%25|\\|\/\//i;
 
 function hostOnly(host: string | undefined): string | undefined {
   if (!host) return undefined;

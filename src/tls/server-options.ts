@@ -1,6 +1,7 @@
 // The TLS side of the listener, built from a Config. Only the configured trust anchors are
 // trusted: passing `ca` replaces Node's bundled Mozilla store for client verification.
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import { constants } from 'node:crypto';
 import type { Config } from '../config/load.js';
 
 export function secureContextOptions(config: Config): SecureContextOptions {
@@ -10,6 +11,10 @@ export function secureContextOptions(config: Config): SecureContextOptions {
     ca: config.clientAuth.trustAnchors.map((a) => a.pem),
     minVersion: 'TLSv1.2',
     honorCipherOrder: true,
+    // TLS 1.2 renegotiation: a client-initiated one costs the server a full handshake on an
+    // already-admitted connection (CPU exhaustion), and the client certificate judged at
+    // stages 2–3 would not be judged again. Meta never renegotiates; TLS 1.3 cannot.
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
   };
 }
 
