@@ -4,7 +4,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, cpSync, rmSync, existsSync } from 'node:fs';
 import { createHmac, X509Certificate } from 'node:crypto';
-import { createServer } from 'node:net';
+import { freePort } from './helpers/net.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTestPki, type TestPki } from './helpers/pki.js';
@@ -46,14 +46,6 @@ function startChild(cmd: string[], cwd: string, ready: RegExp): Promise<{ child:
 
 function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 let pki: TestPki;

@@ -6,7 +6,7 @@ import { connect as netConnect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { get } from 'node:http';
+import { httpGet } from '../helpers/net.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
@@ -47,14 +47,7 @@ function deliver(gw: Harness, host = '127.0.0.1'): Promise<Outcome> {
   return post({ port: gw.port, ca: pki.serverCa, client: pki.meta, path: '/webhooks/shop', body: '{"a":1}', secret: SECRET, connectHost: host });
 }
 
-function readyz(gw: Harness): Promise<number> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port: gw.adminPort, path: '/readyz' }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
-  });
-}
+const readyz = async (gw: Harness) => (await httpGet(gw.adminPort, '/readyz')).status;
 
 async function refusedAt(gw: Harness, reason: string, host?: string): Promise<void> {
   const outcome = await deliver(gw, host);

@@ -3,8 +3,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { get } from 'node:http';
+import { freePort, httpGet as fetchText } from '../helpers/net.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
@@ -13,24 +12,6 @@ import { writeConfigFolder, SECRET, eventually } from '../helpers/gateway.js';
 import { post } from '../helpers/client.js';
 
 const BIN = resolve(__dirname, '../../bin/hubgate.js');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function fetchText(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolvePromise) => {
-    get({ host: '127.0.0.1', port, path }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body }));
-    }).on('error', () => resolvePromise({ status: 0, body: '' }));
-  });
-}
 
 let pki: TestPki;
 let upstream: RecordingUpstream;

@@ -1,7 +1,7 @@
 // Logs: one JSON line per request and per refusal, with stage and reason code — and never a
 // secret, token, signature or body. Admin: /healthz, /readyz, /metrics with SPEC §5's names.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { get } from 'node:http';
+import { httpGet } from '../helpers/net.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGateway, eventually, type Harness } from '../helpers/gateway.js';
@@ -32,15 +32,7 @@ afterAll(async () => {
   pki?.cleanup();
 });
 
-function fetchText(path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port: gw.adminPort, path }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
-}
+const fetchText = (path: string) => httpGet(gw.adminPort, path);
 
 describe('logs', () => {
   it('carry one line per request with stage and reason, and none of the secrets, tokens, signatures or bodies', async () => {

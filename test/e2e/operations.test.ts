@@ -2,7 +2,7 @@
 // reload, the drain on shutdown, expiry metrics.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Agent, request } from 'node:https';
-import { get } from 'node:http';
+import { httpGet } from '../helpers/net.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestPki, issue, type TestPki } from '../helpers/pki.js';
@@ -27,14 +27,7 @@ afterAll(async () => {
   pki?.cleanup();
 });
 
-function readyz(port: number): Promise<number> {
-  return new Promise((resolve) => {
-    get({ host: '127.0.0.1', port, path: '/readyz' }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', () => resolve(0));
-  });
-}
+const readyz = async (port: number) => (await httpGet(port, '/readyz')).status;
 
 /** One signed POST over a shared keep-alive agent; resolves with the status (0 on error). */
 function keepAlivePost(gw: Harness, agent: Agent, ca: string, path: string, body: string, secret: string): Promise<number> {

@@ -1,7 +1,7 @@
 // Stages 4–9 over real mTLS connections: each refusal gets its status and reaches nothing
 // upstream; genuine deliveries arrive byte for byte.
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/net.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startUpstream, ok, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
@@ -14,18 +14,10 @@ let upstream: RecordingUpstream;
 let gw: Harness;
 let deadPort: number;
 
-async function unusedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 beforeAll(async () => {
   pki = await createTestPki();
   upstream = await startUpstream();
-  deadPort = await unusedPort();
+  deadPort = await freePort();
   gw = await startGateway(
     pki,
     [
