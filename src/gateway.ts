@@ -12,12 +12,13 @@ import { createRouter, type Router } from './pipeline/route.js';
 import { requireCertificate } from './pipeline/certificate.js';
 import { checkMethod } from './pipeline/method.js';
 import { verifyToken } from './pipeline/verify-token.js';
-import { readBody } from './pipeline/body.js';
+import { readBody, type Body } from './pipeline/body.js';
 import { startHmacs, checkSignature } from './pipeline/signature.js';
 import { createForwarder, type Forwarder, type Forwarded } from './pipeline/forward.js';
 import { createDedupeStores, createDedupers, deduplicate, type DedupeStores } from './pipeline/dedupe.js';
 import type { Deduper } from './dedupe/index.js';
-import { sendRefusal, sendChallenge, sendDuplicate } from './http/respond.js';
+import { sendChallenge, sendDuplicate } from './http/respond.js';
+import { reportConnectionRefusal, startRecord, type RequestRecord } from './server/record.js';
 import { createListeners, type Listeners, type Admission } from './server/listeners.js';
 import { configExpiries, warnExpiring } from './server/expiry.js';
 import { createAdmission, type ConfigurableAdmission } from './server/admission.js';
@@ -81,14 +82,11 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
   function onSecureConnection(socket: TLSSocket, clientAddress: string): Connection | null {
     const verdict = state.checkIdentity(socket);
     if (isRefusal(verdict)) {
-      metrics.reject(verdict);
-      log.warn({ stage: verdict.stage, reason: verdict.reason, detail: verdict.detail, remote: clientAddress }, 'connection refused');
+      reportConnectionRefusal(log, metrics, verdict, clientAddress);
       return null;
     }
     if (verdict === null && !state.config.clientAuth.verificationWithoutCertificate) {
-      const refusal: Refusal = { stage: 'certificate', reason: 'no_certificate', status: 0 };
-      metrics.reject(refusal);
-      log.warn({ stage: refusal.stage, reason: refusal.reason, remote: clientAddress }, 'connection refused');
+      reportConnectionRefusal(log, metrics, refuse('no_certificate'), clientAddress);
       return null;
     }
     if (verdict) noteClientCertificate(verdict);
@@ -104,91 +102,64 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     if (accepted.peer === null) return { ...accepted, state: current };
     const verdict = current.checkIdentity(req.socket as TLSSocket);
     if (verdict === null || isRefusal(verdict)) {
-      const refusal = verdict ?? refuse('no_certificate');
-      metrics.reject(refusal);
-      log.warn({ stage: refusal.stage, reason: refusal.reason, detail: refusal.detail, remote: accepted.clientAddress }, 'connection refused');
+      reportConnectionRefusal(log, metrics, verdict ?? refuse('no_certificate'), accepted.clientAddress);
       req.socket.destroy();
       return null;
     }
     return { state: current, peer: verdict, clientAddress: accepted.clientAddress };
   }
 
-  /** Stages 3b–9 for one request on an accepted connection. */
-  async function onRequest(req: IncomingMessage, res: ServerResponse, accepted: Connection): Promise<void> {
-    const started = process.hrtime.bigint();
-    const current = state;
-    const conn = accepted.state === current ? accepted : carriedOver(req, res, accepted, current);
-    if (conn === null) return;
-    const { config, router } = current;
-    const method = req.method;
-    const url = req.url ?? '/';
-    let appName = '';
-    const finish = (status: number, refusal?: Refusal, upstreamSeconds?: number, duplicate?: boolean) => {
-      metrics.requests.inc({ app: appName, status: String(status) });
-      if (refusal) metrics.reject(refusal);
-      const entry = {
-        app: appName || undefined,
-        method,
-        path: url.split('?')[0], // the query can hold hub.verify_token: never logged
-        status,
-        stage: refusal?.stage,
-        reason: refusal?.reason,
-        detail: refusal?.detail,
-        remote: conn.clientAddress,
-        cert: conn.peer?.fingerprint,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-        upstreamMs: upstreamSeconds === undefined ? undefined : upstreamSeconds * 1000,
-        duplicate,
-      };
-      if (refusal) log.warn(entry, 'request refused');
-      else log.info(entry, 'request');
-    };
-    const refuseWith = (refusal: Refusal, close = false) => {
-      if (refusal.status === 0) res.destroy();
-      else sendRefusal(res, refusal, close);
-      finish(refusal.status, refusal);
-    };
-
-    const needsCert = requireCertificate(conn.peer, method, url); // 3b
-    if (needsCert) return refuseWith(needsCert);
-    const routed = router(req.headers.host, url); // 4
-    if (isRefusal(routed)) return refuseWith(routed);
-    appName = routed.app.name;
-    const badMethod = checkMethod(method); // 5
-    if (badMethod) return refuseWith(badMethod);
-    const verification = verifyToken(method, url, routed.app.verifyToken); // 6
-    if (isRefusal(verification)) return refuseWith(verification);
-    if (verification) {
-      sendChallenge(res, verification.challenge);
-      return finish(200);
-    }
-    const isPost = method === 'POST';
-    const body = await readBody(req, config.limits.maxBodyBytes, isPost ? startHmacs(routed.app.secrets) : []); // 7
-    if (isRefusal(body)) return refuseWith(body, true);
-    if (isPost) {
-      const badSignature = checkSignature(req.headers['x-hub-signature-256'], body.digests); // 8
-      if (badSignature) return refuseWith(badSignature);
-    }
-    const forward = () => forwarder.forward(req, res, {
-      routed, body, peer: conn.peer, clientAddress: conn.clientAddress, upstreamTimeoutMs: config.limits.upstreamTimeoutMs,
-    }); // 9
-    const deduper = isPost ? current.dedupers.get(appName) : undefined;
+  /** Stage 9, once per body among everyone sharing the dedupe store when the app asks for it. */
+  async function deliver(rec: RequestRecord, res: ServerResponse, deduper: Deduper | undefined, body: Body, forward: () => Promise<Forwarded | Refusal>): Promise<void> {
     let forwarded: Forwarded | Refusal;
     if (deduper) {
-      const once = await deduplicate(deduper, appName, body.chunks, forward);
-      if (once.kind === 'refused') return refuseWith(once.refusal);
+      const once = await deduplicate(deduper, rec.app, body.chunks, forward);
+      if (once.kind === 'refused') return rec.refuse(once.refusal);
       if (once.kind === 'duplicate') {
-        metrics.duplicates.inc({ app: appName });
+        metrics.duplicates.inc({ app: rec.app });
         sendDuplicate(res);
-        return finish(200, undefined, undefined, true);
+        return rec.done(200, { duplicate: true });
       }
       forwarded = once.result;
     } else {
       forwarded = await forward();
     }
-    if (isRefusal(forwarded)) return refuseWith(forwarded);
-    metrics.upstreamDuration.observe({ app: appName }, forwarded.upstreamSeconds);
-    finish(forwarded.status, undefined, forwarded.upstreamSeconds);
+    if (isRefusal(forwarded)) return rec.refuse(forwarded);
+    metrics.upstreamDuration.observe({ app: rec.app }, forwarded.upstreamSeconds);
+    rec.done(forwarded.status, { upstreamSeconds: forwarded.upstreamSeconds });
+  }
+
+  /** Stages 3b–9 for one request on an accepted connection. */
+  async function onRequest(req: IncomingMessage, res: ServerResponse, accepted: Connection): Promise<void> {
+    const current = state;
+    const conn = accepted.state === current ? accepted : carriedOver(req, res, accepted, current);
+    if (conn === null) return;
+    const { limits } = current.config;
+    const { method, url = '/' } = req;
+    const rec = startRecord(log, metrics, req, res, { remote: conn.clientAddress, cert: conn.peer?.fingerprint });
+
+    const needsCert = requireCertificate(conn.peer, method, url); // 3b
+    if (needsCert) return rec.refuse(needsCert);
+    const routed = current.router(req.headers.host, url); // 4
+    if (isRefusal(routed)) return rec.refuse(routed);
+    rec.app = routed.app.name;
+    const badMethod = checkMethod(method); // 5
+    if (badMethod) return rec.refuse(badMethod);
+    const verification = verifyToken(method, url, routed.app.verifyToken); // 6
+    if (isRefusal(verification)) return rec.refuse(verification);
+    if (verification) {
+      sendChallenge(res, verification.challenge);
+      return rec.done(200);
+    }
+    const isPost = method === 'POST';
+    const body = await readBody(req, limits.maxBodyBytes, isPost ? startHmacs(routed.app.secrets) : []); // 7
+    if (isRefusal(body)) return rec.refuse(body, true);
+    if (isPost) {
+      const badSignature = checkSignature(req.headers['x-hub-signature-256'], body.digests); // 8
+      if (badSignature) return rec.refuse(badSignature);
+    }
+    const context = { routed, body, peer: conn.peer, clientAddress: conn.clientAddress, upstreamTimeoutMs: limits.upstreamTimeoutMs };
+    await deliver(rec, res, isPost ? current.dedupers.get(rec.app) : undefined, body, () => forwarder.forward(req, res, context)); // 9
   }
 
   const listeners: Listeners = createListeners({

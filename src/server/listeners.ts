@@ -11,6 +11,7 @@ import { isRefusal, refuse, type Refusal } from '../refusal.js';
 import { serverTlsOptions, secureContextOptions } from '../tls/server-options.js';
 import { createAdminServer, registryText } from '../admin/server.js';
 import { sendRefusal } from '../http/respond.js';
+import { reportConnectionRefusal } from './record.js';
 import type { Connection, GatewayState } from '../gateway.js';
 
 /** Stage 1. `admit` decides on the raw TCP socket, before the TLS handshake. */
@@ -117,9 +118,7 @@ export function createListeners(deps: ListenerDeps) {
   async function admit(socket: Socket): Promise<void> {
     const limit = deps.getState().config.limits.maxConnections;
     if (draining || sockets.size >= limit) {
-      const refusal = refuse(draining ? 'shutting_down' : 'connection_limit');
-      metrics.reject(refusal);
-      log.warn({ stage: refusal.stage, reason: refusal.reason, remote: normalizeAddress(socket.remoteAddress) }, 'connection refused');
+      reportConnectionRefusal(log, metrics, refuse(draining ? 'shutting_down' : 'connection_limit'), normalizeAddress(socket.remoteAddress));
       return void socket.destroy();
     }
     sockets.add(socket);
@@ -133,8 +132,7 @@ export function createListeners(deps: ListenerDeps) {
       ? await deps.admission.admit(socket).catch(() => refuse('allowlist_unavailable', 'admission failed'))
       : { clientAddress: normalizeAddress(socket.remoteAddress) };
     if (isRefusal(verdict)) {
-      metrics.reject(verdict);
-      log.warn({ stage: verdict.stage, reason: verdict.reason, detail: verdict.detail, remote: normalizeAddress(socket.remoteAddress) }, 'connection refused');
+      reportConnectionRefusal(log, metrics, verdict, normalizeAddress(socket.remoteAddress));
       return void socket.destroy();
     }
     if (socket.destroyed) return;
