@@ -203,7 +203,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     async stop(graceMs?: number): Promise<void> {
       clearInterval(expiryTimer);
       await listeners.stop(graceMs);
-      forwarder.close();
+      await forwarder.close();
       await stores.close();
     },
   };

@@ -23,7 +23,17 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  // Asynchronous stdout (sonic-boom): no synchronous write on the hot path.
-  // Flushed on shutdown by the caller.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false, minLength: 0 }));
+  if (destination) return pino(options, destination);
+  // Asynchronous, buffered stdout (sonic-boom): no synchronous write on the hot path, and one
+  // write(2) per 4 KiB of lines instead of one per line (+15 % requests/s at 1 KB, bench/PROFILE.md).
+  // Lines wait at most 250 ms; shutdown flushes, and pino flushes synchronously on exit.
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  setInterval(() => {
+    try {
+      stdout.flush();
+    } catch {
+      // not ready or already closing: the next tick or the exit flush writes it
+    }
+  }, 250).unref();
+  return pino(options, stdout);
 }

@@ -1,10 +1,10 @@
-// Stage 9: forward the verified request to the app with http-proxy over a keep-alive agent.
-// The body goes out byte for byte as it was received and verified; the upstream's status,
-// headers and body come back. An upstream failure before its response headers is a 502/504:
-// the gateway never answers 2xx to a POST the upstream did not (Meta then retries for 36 h).
-import { Agent, type IncomingMessage, type ServerResponse, type OutgoingHttpHeaders } from 'node:http';
-import { Readable } from 'node:stream';
-import httpProxy from 'http-proxy';
+// Stage 9: forward the verified request to the app over undici's keep-alive pools. The body goes
+// out byte for byte as it was received and verified; the upstream's status, headers and body come
+// back. An upstream failure before its response headers is a 502/504: the gateway never answers
+// 2xx to a POST the upstream did not (Meta then retries for 36 h). undici replaced http-proxy on
+// measured evidence: docs/decisions/0001-forwarding-engine.md.
+import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from 'node:http';
+import { Agent } from 'undici';
 import { refuse, type Refusal } from '../refusal.js';
 import type { Routed } from './route.js';
 import type { Body } from './body.js';
@@ -12,9 +12,10 @@ import type { PeerIdentity } from '../tls/identity.js';
 
 // RFC 9110 §7.6.1 hop-by-hop fields, plus the ones this edge owns and must never pass on:
 // X-Forwarded-* and Forwarded (set by us, from the socket or the PROXY header) and X-Hubgate-*.
+// `Expect` too: the body is already here, whole and verified (Node answered any 100-continue).
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'host',
+  'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'host', 'expect',
   'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port',
 ]);
 
@@ -57,10 +58,12 @@ export function forwardHeaders(req: IncomingMessage, ctx: ForwardContext): Outgo
 }
 
 /** The upstream's response headers minus its own connection management (the client's
- *  connection is ours to manage; Node frames the body for it). */
-export function responseHeaders(headers: IncomingMessage['headers']): OutgoingHttpHeaders {
+ *  connection is ours to manage; Node frames the body for it), including any header its
+ *  Connection field names. */
+export function responseHeaders(headers: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+  const connection = headers.connection;
   const dropped = new Set(RESPONSE_HOP_BY_HOP);
-  for (const token of (typeof headers.connection === 'string' ? headers.connection : '').split(',')) {
+  for (const token of (Array.isArray(connection) ? connection.join(',') : connection ?? '').split(',')) {
     dropped.add(token.trim().toLowerCase());
   }
   const out: OutgoingHttpHeaders = {};
@@ -70,85 +73,62 @@ export function responseHeaders(headers: IncomingMessage['headers']): OutgoingHt
 
 export interface Forwarder {
   forward(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext): Promise<Forwarded | Refusal>;
-  close(): void;
+  close(): Promise<void>;
 }
 
-interface InFlight {
-  readonly timeoutMs: number;
-  timer?: NodeJS.Timeout;
-  sentAt: bigint;
-  upstreamSeconds: number;
-  status: number;
-}
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'ABORT_ERR']);
+// Log details in node:http's vocabulary where the meaning is the same, so alerts do not depend
+// on the engine.
+const DETAIL: Record<string, string> = { UND_ERR_HEADERS_OVERFLOW: 'HPE_HEADER_OVERFLOW' };
 
-const TIMEOUT_CODE = 'HUBGATE_UPSTREAM_TIMEOUT';
-
-export function createForwarder(options: { maxSockets?: number } = {}): Forwarder {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256, maxFreeSockets: 64, scheduling: 'lifo' });
-  // selfHandleResponse: http-proxy's own response passes would re-add `Connection: keep-alive`
-  // even when the client asked to close; the response headers are copied here instead.
-  const proxy = httpProxy.createProxyServer({ agent, xfwd: false, changeOrigin: false, ws: false, selfHandleResponse: true });
-  const inFlight = new WeakMap<IncomingMessage, InFlight>();
-
-  proxy.on('proxyReq', (proxyReq, req) => {
-    const state = inFlight.get(req);
-    if (!state) return;
-    state.timer = setTimeout(() => {
-      proxyReq.destroy(Object.assign(new Error('upstream timeout'), { code: TIMEOUT_CODE }));
-    }, state.timeoutMs);
-  });
-  proxy.on('proxyRes', (proxyRes, req, res) => {
-    const state = inFlight.get(req);
-    if (state) {
-      // upstreamTimeoutMs bounds the whole answer, not just its headers: an app that stalls
-      // mid-body must not pin the client's connection (the timer's destroy cuts it short).
-      proxyRes.once('end', () => clearTimeout(state.timer));
-      state.status = proxyRes.statusCode ?? 502;
-      state.upstreamSeconds = Number(process.hrtime.bigint() - state.sentAt) / 1e9;
-    }
-    res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, responseHeaders(proxyRes.headers));
-    // An upstream that dies mid-response: the client must not take a truncated body as complete.
-    proxyRes.once('aborted', () => res.destroy());
-    proxyRes.once('error', () => res.destroy());
-    proxyRes.pipe(res);
-  });
-  // http-proxy emits on the server when a client socket reset raced the proxied request.
-  proxy.on('econnreset', () => undefined);
+export function createForwarder(options: { connections?: number } = {}): Forwarder {
+  const agent = new Agent({ connections: options.connections ?? 256, pipelining: 1, keepAliveTimeout: 60_000 });
 
   return {
     forward(req, res, ctx) {
-      return new Promise((resolve) => {
-        const state: InFlight = { timeoutMs: ctx.upstreamTimeoutMs, sentAt: process.hrtime.bigint(), upstreamSeconds: 0, status: 0 };
-        inFlight.set(req, state);
-        req.headers = forwardHeaders(req, ctx) as IncomingMessage['headers'];
-        req.url = ctx.routed.upstreamUrl;
-        const done = () => {
-          clearTimeout(state.timer);
-          resolve({ status: state.status || 502, upstreamSeconds: state.upstreamSeconds });
-        };
-        res.once('finish', done).once('close', done);
-        proxy.web(
-          req,
-          res,
-          { target: ctx.routed.app.upstreamOrigin, buffer: Readable.from(ctx.body.chunks) },
-          (err: NodeJS.ErrnoException) => {
-            clearTimeout(state.timer);
-            res.off('finish', done).off('close', done);
-            const refusal = refuse(err.code === TIMEOUT_CODE ? 'upstream_timeout' : 'upstream_unreachable', err.code ?? err.message);
-            // Headers already on their way: the status the client saw came from the upstream.
+      const sentAt = process.hrtime.bigint();
+      let status = 0;
+      let upstreamSeconds = 0;
+      const chunks = ctx.body.chunks;
+      // One chunk goes as is; several go as an iterable (undici writes them in turn: no copy).
+      const body = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0]! : (chunks as unknown as Buffer);
+      // upstreamTimeoutMs bounds the whole answer, not just its headers: an app that sends 200
+      // and then stalls must not hold the client's connection (and a maxConnections slot) forever.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), ctx.upstreamTimeoutMs);
+      return new Promise<Forwarded | Refusal>((resolve) => {
+        agent.stream(
+          {
+            origin: ctx.routed.app.upstreamOrigin,
+            path: ctx.routed.upstreamUrl,
+            method: (req.method ?? 'GET') as 'GET' | 'POST',
+            headers: forwardHeaders(req, ctx) as Record<string, string>,
+            body,
+            headersTimeout: ctx.upstreamTimeoutMs,
+            bodyTimeout: ctx.upstreamTimeoutMs,
+            signal: deadline.signal,
+          },
+          ({ statusCode, headers }) => {
+            status = statusCode;
+            upstreamSeconds = Number(process.hrtime.bigint() - sentAt) / 1e9;
+            res.writeHead(statusCode, responseHeaders(headers));
+            return res;
+          },
+          (err: (Error & { code?: string }) | null) => {
+            clearTimeout(timer);
+            if (!err) return resolve({ status, upstreamSeconds });
+            // Headers already on their way: the status the client saw came from the upstream,
+            // and closing the connection tells it the body is incomplete.
             if (res.headersSent) {
               res.destroy();
-              resolve({ status: state.status || 502, upstreamSeconds: state.upstreamSeconds });
-            } else {
-              resolve(refusal);
+              return resolve({ status: status || 502, upstreamSeconds });
             }
+            const code = err.code ?? err.name ?? err.message;
+            resolve(refuse(TIMEOUTS.has(code) || deadline.signal.aborted ? 'upstream_timeout' : 'upstream_unreachable', DETAIL[code] ?? code));
           },
         );
       });
     },
-    close() {
-      proxy.close();
-      agent.destroy();
-    },
+    close: () => agent.close(),
   };
 }
