@@ -85,7 +85,9 @@ export function createListeners(deps: ListenerDeps) {
     // failed handshake here (tlsClientError logs those), and a reset or TLS alert on an open
     // connection is transport: counting either as malformed_request would bury the real ones.
     const established = connections.has(socket as TLSSocket);
-    if (!established || !(err.code?.startsWith('HPE_') || err.code === 'ERR_HTTP_REQUEST_TIMEOUT')) {
+    // `code` is not always a string: a DOMException (an aborted stream) carries a number.
+    const code = typeof err.code === 'string' ? err.code : '';
+    if (!established || !(code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT')) {
       if (established) log.info({ code: err.code, remote: normalizeAddress(socket.remoteAddress) }, 'connection error');
       return void socket.destroy();
     }
