@@ -1,0 +1,270 @@
+// The load generator: a small wrk-like HTTP/1.1 client on raw sockets (node:tls / node:net), so
+// that one pinned core can outrun the target. Every request is the same prebuilt byte string
+// (headers + a body signed with a real HMAC); responses are parsed just enough to find their end
+// (Content-Length or chunked) and their status.
+//
+// Modes
+//   ka    keep-alive, closed loop: `connections` sockets, each sends the next request as soon as
+//         the previous response is complete (peak requests/s).
+//   rate  keep-alive, open loop at `rate` req/s; latency counted from the intended send time,
+//         so queueing behind a slow target is not hidden (no coordinated omission).
+//   hs    new connection per request: full TLS handshake (no session resumption) with the client
+//         certificate, one request with `Connection: close`, then close.
+//
+// Usage: node loadgen.mjs '<json options>'  → prints one JSON result line on stdout.
+//   { mode, host, port, tls?: { cert, key, ca, servername, verifyServer }, requestFile, connections,
+//     startAt (epoch ms), warmupMs, durationMs, rate? }
+import { connect as tlsConnect, createSecureContext } from 'node:tls';
+import { connect as netConnect } from 'node:net';
+import { readFileSync } from 'node:fs';
+
+const opts = JSON.parse(process.argv[2]);
+const request = readFileSync(opts.requestFile);
+// One secure context for every connection: certificate and key are parsed once, not per handshake.
+// The client does not verify the server (loopback, our own test PKI; the server's work — verifying
+// *our* chain — is unchanged): with `verifyServer` off no CA is loaded, OpenSSL's check of the
+// server chain stops at its first step, and Node skips getPeerCertificate(true) +
+// checkServerIdentity, which took over half of the client's CPU per handshake and kept one core of
+// generators from saturating nginx's core. `verifyServer: true` restores full verification.
+const tlsOptions = opts.tls
+  ? {
+      secureContext: createSecureContext({ cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key), ...(opts.tls.verifyServer ? { ca: readFileSync(opts.tls.ca) } : {}) }),
+      servername: opts.tls.servername ?? 'localhost',
+      rejectUnauthorized: Boolean(opts.tls.verifyServer),
+      // Full handshakes only: no `session` is ever passed, so nothing is offered for resumption.
+    }
+  : null;
+
+const measureFrom = opts.startAt + opts.warmupMs;
+const measureTo = measureFrom + opts.durationMs;
+const MAX_SAMPLES = 4_000_000;
+const latencies = new Float64Array(MAX_SAMPLES);
+let samples = 0;
+let completed = 0; // 2xx in the window
+let failed = 0; // non-2xx in the window
+let errors = 0; // socket errors/closes mid-request in the window
+let handshakesDone = 0;
+const statuses = {};
+let stopping = false;
+let inFlightCount = 0;
+
+function nowMs() {
+  return performance.timeOrigin + performance.now();
+}
+
+function record(status, startedMs, endMs) {
+  if (endMs < measureFrom || endMs > measureTo) return;
+  statuses[status] = (statuses[status] ?? 0) + 1;
+  if (status >= 200 && status < 300) completed += 1;
+  else failed += 1;
+  if (samples < MAX_SAMPLES) latencies[samples++] = endMs - startedMs;
+}
+
+/** Incremental HTTP/1.1 response framing: feed() returns the status once a response is complete. */
+class ResponseParser {
+  constructor() {
+    this.reset();
+  }
+  reset() {
+    this.buf = null;
+    this.status = 0;
+    this.remaining = -1; // body bytes still expected (Content-Length)
+    this.chunked = false;
+    this.inBody = false;
+  }
+  /** @returns {number} status when complete, 0 otherwise. Leftover bytes are ignored (no pipelining). */
+  feed(chunk) {
+    if (!this.inBody) {
+      this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end === -1) return 0;
+      const head = this.buf.toString('latin1', 0, end);
+      this.status = Number(head.slice(9, 12));
+      const lower = head.toLowerCase();
+      const cl = lower.indexOf('\r\ncontent-length:');
+      if (cl !== -1) {
+        const eol = lower.indexOf('\r\n', cl + 2);
+        this.remaining = parseInt(lower.slice(cl + 17, eol === -1 ? undefined : eol), 10);
+      } else if (lower.includes('\r\ntransfer-encoding: chunked')) this.chunked = true;
+      else this.remaining = 0;
+      this.inBody = true;
+      const rest = this.buf.subarray(end + 4);
+      this.buf = null;
+      return this.body(rest);
+    }
+    return this.body(chunk);
+  }
+  body(chunk) {
+    if (!this.chunked) {
+      this.remaining -= chunk.length;
+      return this.remaining <= 0 ? this.status : 0;
+    }
+    // Chunked: good enough for a benchmark — the terminal zero-size chunk ends the message.
+    this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (this.buf.length > 64 * 1024) this.buf = this.buf.subarray(this.buf.length - 16);
+    return this.buf.indexOf('\r\n0\r\n\r\n') !== -1 || this.buf.subarray(0, 5).equals(Buffer.from('0\r\n\r\n')) ? this.status : 0;
+  }
+}
+
+function openSocket(onConnect) {
+  if (tlsOptions) {
+    const s = tlsConnect({ host: opts.host, port: opts.port, ...tlsOptions }, onConnect);
+    s.setNoDelay(true);
+    return s;
+  }
+  const s = netConnect({ host: opts.host, port: opts.port }, onConnect);
+  s.setNoDelay(true);
+  return s;
+}
+
+/** A keep-alive connection that sends requests on demand; reconnects if the server closes it. */
+class KeepAliveConnection {
+  constructor(onIdle) {
+    this.onIdle = onIdle;
+    this.parser = new ResponseParser();
+    this.busy = false;
+    this.startedMs = 0;
+    this.connect();
+  }
+  connect() {
+    this.ready = false;
+    this.socket = openSocket(() => {
+      this.ready = true;
+      if (!this.busy) this.onIdle(this);
+      else this.socket.write(request);
+    });
+    this.socket.on('data', (chunk) => {
+      const status = this.parser.feed(chunk);
+      if (status === 0) return;
+      this.parser.reset();
+      this.busy = false;
+      inFlightCount -= 1;
+      record(status, this.startedMs, nowMs());
+      this.onIdle(this);
+    });
+    this.socket.on('error', () => undefined);
+    this.socket.on('close', () => {
+      if (this.busy) {
+        this.busy = false;
+        inFlightCount -= 1;
+        const t = nowMs();
+        if (t >= measureFrom && t <= measureTo) errors += 1;
+      }
+      this.parser.reset();
+      if (!stopping) setTimeout(() => this.connect(), 5);
+    });
+  }
+  send(startedMs) {
+    this.busy = true;
+    inFlightCount += 1;
+    this.startedMs = startedMs;
+    if (this.ready) this.socket.write(request);
+  }
+  close() {
+    this.socket.destroy();
+  }
+}
+
+function runKeepAlive() {
+  const conns = [];
+  const onIdle = (c) => {
+    if (!stopping && nowMs() >= opts.startAt) c.send(nowMs());
+  };
+  for (let i = 0; i < opts.connections; i++) conns.push(new KeepAliveConnection(onIdle));
+  // Connections opened before startAt idle until then.
+  setTimeout(() => conns.forEach((c) => !c.busy && c.ready && c.send(nowMs())), Math.max(0, opts.startAt - nowMs()));
+  return conns;
+}
+
+function runRate() {
+  const intervalMs = 1000 / opts.rate;
+  const queue = []; // intended send times waiting for a free connection
+  const idle = [];
+  const onIdle = (c) => {
+    if (stopping) return;
+    if (queue.length) c.send(queue.shift());
+    else idle.push(c);
+  };
+  const conns = [];
+  for (let i = 0; i < opts.connections; i++) conns.push(new KeepAliveConnection(onIdle));
+  let issued = 0;
+  const tick = () => {
+    if (stopping) return;
+    const t = nowMs();
+    const due = Math.floor((t - opts.startAt) / intervalMs);
+    while (issued < due) {
+      const intended = opts.startAt + issued * intervalMs;
+      issued += 1;
+      const c = idle.pop();
+      if (c) c.send(intended);
+      else if (queue.length < 100_000) queue.push(intended);
+    }
+    // Timers tick at ~1 ms: requests due meanwhile go out together (≤ rate/1000 at once).
+    setTimeout(tick, 1);
+  };
+  setTimeout(tick, Math.max(0, opts.startAt - nowMs()));
+  return conns;
+}
+
+function runHandshakes() {
+  let live = 0;
+  const one = () => {
+    if (stopping) return;
+    live += 1;
+    const parser = new ResponseParser();
+    const started = nowMs();
+    let done = false;
+    const s = openSocket(() => {
+      handshakesDone += 1;
+      s.write(request);
+    });
+    s.on('data', (chunk) => {
+      const status = parser.feed(chunk);
+      if (status === 0 || done) return;
+      done = true;
+      record(status, started, nowMs());
+      s.destroy();
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      live -= 1;
+      if (!done) {
+        const t = nowMs();
+        if (t >= measureFrom && t <= measureTo) errors += 1;
+      }
+      one();
+    });
+  };
+  setTimeout(() => {
+    for (let i = 0; i < opts.connections; i++) one();
+  }, Math.max(0, opts.startAt - nowMs()));
+  return [];
+}
+
+const conns = opts.mode === 'hs' ? runHandshakes() : opts.mode === 'rate' ? runRate() : runKeepAlive();
+
+setTimeout(() => {
+  stopping = true;
+  for (const c of conns) c.close();
+  const sorted = latencies.subarray(0, samples).sort();
+  const pct = (p) => (samples ? sorted[Math.min(samples - 1, Math.floor((p / 100) * samples))] : null);
+  const seconds = opts.durationMs / 1000;
+  process.stdout.write(
+    JSON.stringify({
+      mode: opts.mode,
+      seconds,
+      completed,
+      failed,
+      errors,
+      statuses,
+      rps: completed / seconds,
+      p50: pct(50),
+      p90: pct(90),
+      p99: pct(99),
+      max: samples ? sorted[samples - 1] : null,
+      queuedAtEnd: inFlightCount,
+      handshakes: handshakesDone,
+    }) + '\n',
+    () => process.exit(0),
+  );
+}, measureTo - nowMs() + 20);

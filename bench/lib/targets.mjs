@@ -1,0 +1,223 @@
+// The processes under test: the recording upstream, nginx with Meta's recipe, hubgate. Each is
+// started by PID, remembered, and stopped by that PID (SIGTERM, then SIGKILL) at the end; its
+// descendants (nginx workers, cluster workers) are listed by PID first and any still alive after
+// the parent exits are killed by PID too.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync, openSync, closeSync, existsSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processTree, isAlive } from './proc.mjs';
+
+const started = [];
+
+/** `taskset -c CPUS cmd…` when cpus is set, else cmd… as is. */
+export function launch(name, cpus, cmd, args, { env, logFile, stdio } = {}) {
+  const fd = logFile ? openSync(logFile, 'a') : 'ignore';
+  const [file, argv] = cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
+  const child = spawn(file, argv, { env: { ...process.env, ...env }, stdio: stdio ?? ['ignore', fd, fd] });
+  if (typeof fd === 'number') closeSync(fd);
+  const proc = { name, pid: child.pid, child, exited: false };
+  child.on('exit', () => (proc.exited = true));
+  started.push(proc);
+  return proc;
+}
+
+const kill = (pid, signal) => {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+};
+
+export async function stop(proc, graceMs = 5000) {
+  // With `taskset -c CPUS cmd`, taskset execs cmd: the PID is the target's own.
+  const descendants = proc.exited ? [] : processTree(proc.pid).slice(1).map((pid) => ({ pid, start: startTime(pid) }));
+  if (!proc.exited) {
+    const gone = new Promise((r) => (proc.exited ? r() : proc.child.once('exit', r)));
+    kill(proc.pid, 'SIGTERM');
+    const t = setTimeout(() => kill(proc.pid, 'SIGKILL'), graceMs);
+    await gone;
+    clearTimeout(t);
+  }
+  // Children normally leave with their parent (nginx master, cluster primary); give them a moment,
+  // then make sure — same PID *and* same start time, so a reused PID is never hit.
+  const deadline = Date.now() + graceMs;
+  let left = descendants.filter((d) => isAlive(d.pid) && startTime(d.pid) === d.start);
+  while (left.length && Date.now() < deadline) {
+    await sleep(50);
+    left = left.filter((d) => isAlive(d.pid) && startTime(d.pid) === d.start);
+  }
+  for (const d of left) kill(d.pid, 'SIGKILL');
+  proc.leftovers = left.length;
+}
+
+function startTime(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ')[19]; // field 22: starttime
+  } catch {
+    return null;
+  }
+}
+
+/** Stop everything this run started; returns the processes that had to be SIGKILLed or survived. */
+export async function stopAll() {
+  const procs = started.splice(0);
+  await Promise.all(procs.map((p) => stop(p)));
+  return procs.filter((p) => !p.exited || p.leftovers).map((p) => `${p.name} (pid ${p.pid}${p.leftovers ? `, ${p.leftovers} children killed` : ''})`);
+}
+
+/** Re-pin a running process and all its threads (taskset -a -p). */
+export function repin(proc, cpus) {
+  spawnSync('taskset', ['-a', '-p', '-c', cpus, String(proc.pid)], { stdio: 'ignore' });
+}
+
+export function freePorts(n) {
+  return Promise.all(
+    Array.from({ length: n }, () => new Promise((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
+    })),
+  );
+}
+
+export async function waitForPort(port, proc, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exited) throw new Error(`${proc.name} exited during startup (see its log)`);
+    const ok = await new Promise((r) => {
+      const s = connect({ port, host: '127.0.0.1' }, () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`${proc.name} did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+export function startUpstream(work, port, secret, cpus) {
+  return launch('upstream', cpus, process.execPath, [new URL('./upstream.mjs', import.meta.url).pathname, String(port), secret], {
+    logFile: join(work, 'upstream.log'),
+  });
+}
+
+export async function upstreamStats(port) {
+  const res = await fetch(`http://127.0.0.1:${port}/__bench/stats`);
+  return res.json();
+}
+
+/** Meta's recipe (seeds/001): ssl_verify_client on, root as ssl_client_certificate, depth 3, and
+ *  the unanchored `$ssl_client_s_dn` CN regex; proxy_pass with upstream keep-alive. Limits that
+ *  would otherwise make nginx close keep-alive connections, or spill bodies to temp files, are
+ *  raised so nginx runs at its best — the baseline is the strongest nginx, not a default one. */
+export function nginxConfig({ dir, pki, port, upstreamPort, workers }) {
+  return `# generated by bench/run.mjs
+worker_processes ${workers};
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  keepalive_timeout 65;
+  keepalive_requests 1000000;
+  client_max_body_size 4m;
+  client_body_buffer_size 4m;
+
+  upstream app {
+    server 127.0.0.1:${upstreamPort};
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${pki}/server.crt;
+    ssl_certificate_key ${pki}/server.key;
+
+    ssl_verify_client    on;
+    ssl_client_certificate ${pki}/root.crt;
+    ssl_verify_depth     3;
+    if ($ssl_client_s_dn !~ "CN=client.webhooks.fbclientcerts.com") { return 403; }
+
+    location /webhooks/bench {
+      proxy_pass http://app/hook;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }
+  }
+}
+`;
+}
+
+export function nginxBinary() {
+  for (const p of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx']) if (existsSync(p)) return p;
+  const which = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' });
+  return which.status === 0 ? which.stdout.trim() : null;
+}
+
+/** A target's working directory: its display name, made safe for unquoted config paths. */
+const slug = (name) => name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+export function startNginx({ name, work, pki, port, upstreamPort, workers, cpus }) {
+  const dir = join(work, slug(name));
+  mkdirSync(dir, { recursive: true });
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, nginxConfig({ dir, pki, port, upstreamPort, workers }));
+  // daemon off: the PID we hold is the master; its workers are its children.
+  return launch(name, cpus, nginxBinary(), ['-c', conf, '-g', 'daemon off;'], { logFile: join(dir, 'stdout.log') });
+}
+
+export function hubgateConfig({ dir, pki, port, adminPort, upstreamPort, workers, secret, logLevel }) {
+  mkdirSync(join(dir, 'apps'), { recursive: true });
+  writeFileSync(
+    join(dir, 'gateway.yaml'),
+    `# generated by bench/run.mjs
+listen: { host: 127.0.0.1, port: ${port} }
+tls: { cert: ${pki}/server.crt, key: ${pki}/server.key }
+clientAuth:
+  trustAnchors: [${pki}/root.crt]
+  commonNames: [client.webhooks.fbclientcerts.com]
+  maxChainDepth: 3
+limits: { maxBodyBytes: 4194304, shutdownGraceMs: 3000 }
+admin: { host: 127.0.0.1, port: ${adminPort} }
+log: { level: ${logLevel} }
+workers: ${workers}
+apps: apps/
+`,
+  );
+  writeFileSync(
+    join(dir, 'apps', 'bench.yaml'),
+    `name: bench
+path: /webhooks/bench
+upstream: http://127.0.0.1:${upstreamPort}/hook
+appSecret: { value: ${secret} }
+`,
+  );
+  return join(dir, 'gateway.yaml');
+}
+
+/** hubgate from dist/ (built by `npm run bench`), as shipped: `hubgate serve --config …`, its
+ *  request log (pino, stdout) to a file as a production deployment would ship it. */
+export function startHubgate({ name, work, root, pki, port, adminPort, upstreamPort, workers, cpus, secret, logLevel, nodeArgs = [] }) {
+  const dir = join(work, slug(name));
+  const config = hubgateConfig({ dir, pki, port, adminPort, upstreamPort, workers, secret, logLevel });
+  const args = [...nodeArgs, join(root, 'bin/hubgate.js'), 'serve', '--config', config];
+  return launch(name, cpus, process.execPath, args, { logFile: join(dir, 'stdout.log') });
+}
+
+/** A reference point for the profile (`--profile`): see bare-proxy.mjs. */
+export function startBare({ name, work, pki, port, upstreamPort, mode, cpus }) {
+  const args = [new URL('./bare-proxy.mjs', import.meta.url).pathname, mode, String(port), String(upstreamPort), pki];
+  return launch(name, cpus, process.execPath, args, { logFile: join(work, `${slug(name)}.log`) });
+}
