@@ -50,21 +50,21 @@ export interface GatewayOptions {
   admin?: boolean;
 }
 
-export function buildState(config: Config, stores: DedupeStores, log: Logger): GatewayState {
+export function buildState(config: Config, stores: DedupeStores, log: Logger, metrics: Metrics): GatewayState {
   return {
     config,
     router: createRouter(config.apps),
     checkIdentity: createIdentityChecker(config.clientAuth),
-    dedupers: createDedupers(config.apps, stores, log, config.limits.upstreamTimeoutMs),
+    dedupers: createDedupers(config.apps, stores, log, metrics, config.limits.upstreamTimeoutMs),
   };
 }
 
 export function createGateway(initial: Config, options: GatewayOptions = {}) {
   const log = options.logger ?? createLogger(initial.log.level);
   const metrics = options.metrics ?? createMetrics();
-  const stores = createDedupeStores(log, metrics);
+  const stores = createDedupeStores(log);
   const admission = options.admission ?? createAdmission(initial, log, metrics);
-  let state = buildState(initial, stores, log);
+  let state = buildState(initial, stores, log, metrics);
   // One keep-alive pool to the upstreams for the gateway's lifetime, across reloads.
   const forwarder: Forwarder = createForwarder();
 
@@ -188,7 +188,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     adminAddress: () => listeners.adminAddress(),
     /** Swap to a new, already validated Config: new connections get it, old ones finish on theirs. */
     reload(next: Config): void {
-      state = buildState(next, stores, log);
+      state = buildState(next, stores, log, metrics);
       listeners.applyConfig(next);
       // Older keep-alive connections are not cut while idle (a request may be on its way, and
       // the client would see a reset): each closes after its next response instead.

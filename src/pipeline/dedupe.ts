@@ -21,7 +21,7 @@ function storeId(config: DedupeStoreConfig): string {
   return 'redis' in config ? `redis ${config.redis}` : `memory ${config.memory.maxEntries ?? ''}`;
 }
 
-export function createDedupeStores(log: Logger, metrics: Metrics) {
+export function createDedupeStores(log: Logger) {
   const stores = new Map<string, DedupeStore>();
   return {
     get(app: AppConfig): DedupeStore {
@@ -48,13 +48,18 @@ export function createDedupeStores(log: Logger, metrics: Metrics) {
       await Promise.all([...stores.values()].map((s) => s.close().catch(() => undefined)));
       stores.clear();
     },
-    metrics,
   };
 }
 export type DedupeStores = ReturnType<typeof createDedupeStores>;
 
 /** One deduper per app with dedupe enabled; built with each config. */
-export function createDedupers(apps: readonly AppConfig[], stores: DedupeStores, log: Logger, waitMs: number): Map<string, Deduper> {
+export function createDedupers(
+  apps: readonly AppConfig[],
+  stores: DedupeStores,
+  log: Logger,
+  metrics: Metrics,
+  waitMs: number,
+): Map<string, Deduper> {
   const dedupers = new Map<string, Deduper>();
   for (const app of apps) {
     if (!app.dedupe.enabled) continue;
@@ -65,7 +70,7 @@ export function createDedupers(apps: readonly AppConfig[], stores: DedupeStores,
         ttlMs: app.dedupe.ttlSeconds * 1000,
         waitMs,
         log: log.child({ app: app.name }),
-        onStoreError: () => stores.metrics.dedupeStoreErrors.inc(),
+        onStoreError: () => metrics.dedupeStoreErrors.inc(),
       }),
     );
   }
