@@ -13,13 +13,49 @@ import type { PeerIdentity } from '../tls/identity.js';
 // RFC 9110 §7.6.1 hop-by-hop fields, plus the ones this edge owns and must never pass on:
 // X-Forwarded-* and Forwarded (set by us, from the socket or the PROXY header) and X-Hubgate-*.
 // `Expect` too: the body is already here, whole and verified (Node answered any 100-continue).
-const HOP_BY_HOP = new Set([
+const REQUEST_DROPPED: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
   'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'host', 'expect',
   'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port',
 ]);
 
-const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const RESPONSE_DROPPED: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+]);
+
+/** The headers a Connection field names are hop-by-hop too (RFC 9110 §7.6.1). */
+function connectionTokens(connection: string | string[] | undefined): ReadonlySet<string> | undefined {
+  if (connection === undefined) return undefined;
+  const tokens = new Set<string>();
+  for (const token of (Array.isArray(connection) ? connection.join(',') : connection).split(',')) {
+    tokens.add(token.trim().toLowerCase());
+  }
+  return tokens;
+}
+
+/** Copies the end-to-end headers: none in `dropped`, none the Connection field names, none that
+ *  `owned` claims, each judged by `spell(name)`. Runs once per request and per response: the
+ *  fixed set is never copied. */
+function endToEnd(
+  headers: Record<string, string | string[] | undefined>,
+  dropped: ReadonlySet<string>,
+  owned: (name: string) => boolean = () => false,
+  spell: (name: string) => string = (name) => name,
+): OutgoingHttpHeaders {
+  const named = connectionTokens(headers.connection);
+  const out: OutgoingHttpHeaders = {};
+  for (const name of Object.keys(headers)) {
+    const key = spell(name);
+    if (dropped.has(key) || named?.has(key) || owned(key)) continue;
+    out[name] = headers[name];
+  }
+  return out;
+}
+
+const isHubgateHeader = (name: string) => name.startsWith('x-hubgate-');
+// CGI/WSGI apps read `X_Hubgate_App` and `X-Hubgate-App` as one HTTP_X_HUBGATE_APP, and some take
+// `Transfer_Encoding` for framing: a request header with `_` is judged by its `-` spelling.
+const cgiSpelling = (name: string) => (name.includes('_') ? name.replaceAll('_', '-') : name);
 
 export interface ForwardContext {
   readonly routed: Routed;
@@ -37,16 +73,7 @@ export interface Forwarded {
 
 export function forwardHeaders(req: IncomingMessage, ctx: ForwardContext): OutgoingHttpHeaders {
   const inbound = req.headers;
-  const dropped = new Set(HOP_BY_HOP);
-  for (const token of (inbound.connection ?? '').split(',')) dropped.add(token.trim().toLowerCase());
-  const out: OutgoingHttpHeaders = {};
-  for (const name of Object.keys(inbound)) {
-    // CGI/WSGI apps read `X_Hubgate_App` and `X-Hubgate-App` as one HTTP_X_HUBGATE_APP, and some
-    // take `Transfer_Encoding` for framing: judge a name with `_` as its `-` spelling.
-    const canonical = name.includes('_') ? name.replaceAll('_', '-') : name;
-    if (dropped.has(canonical) || canonical.startsWith('x-hubgate-')) continue;
-    out[name] = inbound[name];
-  }
+  const out = endToEnd(inbound, REQUEST_DROPPED, isHubgateHeader, cgiSpelling);
   if (inbound.host !== undefined) out.host = inbound.host;
   if (ctx.body.length > 0 || req.method === 'POST') out['content-length'] = String(ctx.body.length);
   out['x-forwarded-for'] = ctx.clientAddress;
@@ -61,14 +88,7 @@ export function forwardHeaders(req: IncomingMessage, ctx: ForwardContext): Outgo
  *  connection is ours to manage; Node frames the body for it), including any header its
  *  Connection field names. */
 export function responseHeaders(headers: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
-  const connection = headers.connection;
-  const dropped = new Set(RESPONSE_HOP_BY_HOP);
-  for (const token of (Array.isArray(connection) ? connection.join(',') : connection ?? '').split(',')) {
-    dropped.add(token.trim().toLowerCase());
-  }
-  const out: OutgoingHttpHeaders = {};
-  for (const name of Object.keys(headers)) if (!dropped.has(name)) out[name] = headers[name];
-  return out;
+  return endToEnd(headers, RESPONSE_DROPPED);
 }
 
 export interface Forwarder {
