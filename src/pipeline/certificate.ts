@@ -4,10 +4,17 @@
 import { refuse, type Refusal } from '../refusal.js';
 import type { PeerIdentity } from '../tls/identity.js';
 
-export function isVerificationRequest(method: string | undefined, url: string): boolean {
-  if (method !== 'GET') return false;
+/** The query of Meta's verification GET (`hub.mode=subscribe`), or null for any other request. */
+export function verificationParams(method: string | undefined, url: string): URLSearchParams | null {
+  if (method !== 'GET') return null;
   const q = url.indexOf('?');
-  return q !== -1 && new URLSearchParams(url.slice(q + 1)).get('hub.mode') === 'subscribe';
+  if (q === -1) return null;
+  const params = new URLSearchParams(url.slice(q + 1));
+  return params.get('hub.mode') === 'subscribe' ? params : null;
+}
+
+export function isVerificationRequest(method: string | undefined, url: string): boolean {
+  return verificationParams(method, url) !== null;
 }
 
 export function requireCertificate(peer: PeerIdentity | null, method: string | undefined, url: string): Refusal | null {

@@ -2,7 +2,7 @@
 // With a configured verifyToken the gateway answers it itself; without one the GET is forwarded.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { refuse, type Refusal } from '../refusal.js';
-import { isVerificationRequest } from './certificate.js';
+import { verificationParams } from './certificate.js';
 
 export type VerifyOutcome = { challenge: string } | Refusal | null;
 
@@ -15,8 +15,9 @@ export function tokenMatches(presented: string, expected: Buffer): boolean {
 
 /** null: not a verification request, or the app has no verifyToken → continue down the pipeline. */
 export function verifyToken(method: string | undefined, url: string, expected: Buffer | undefined): VerifyOutcome {
-  if (expected === undefined || !isVerificationRequest(method, url)) return null;
-  const params = new URLSearchParams(url.slice(url.indexOf('?') + 1));
+  if (expected === undefined) return null;
+  const params = verificationParams(method, url);
+  if (params === null) return null;
   const token = params.get('hub.verify_token');
   if (token === null || !tokenMatches(token, expected)) return refuse('verify_token_mismatch');
   return { challenge: params.get('hub.challenge') ?? '' };
