@@ -512,9 +512,9 @@ describe('Dockerfile', () => {
   const runtime = (): DockerInstruction[] => stages()[stages().length - 1] ?? [];
   const args = (op: string): string[] => runtime().filter((i) => i.op === op).map((i) => i.args);
 
-  it('builds in several stages on node 20', () => {
+  it('builds in several stages on node 24 LTS', () => {
     expect(stages().length).toBeGreaterThanOrEqual(2);
-    for (const s of stages()) expect(s[0]?.args).toMatch(/node(js)?[-:]?20/);
+    for (const s of stages()) expect(s[0]?.args).toMatch(/node(js)?[-:]?24/);
   });
 
   it('runs the final stage as a numeric non-root user', () => {
