@@ -1,7 +1,6 @@
 // Builds the gateway from a Config and wires the stages of SPEC.md §2 in order. Reads top to
 // bottom like the table: address → chain → identity → certificate → route → method →
 // verify-token → body → signature → forward. Listeners and lifecycle live in server/.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Config } from './config/load.js';
 import { isRefusal, refuse, type Refusal } from './refusal.js';
@@ -14,7 +13,9 @@ import { checkMethod } from './pipeline/method.js';
 import { verifyToken } from './pipeline/verify-token.js';
 import { readBody, type Body } from './pipeline/body.js';
 import { startHmacs, checkSignature } from './pipeline/signature.js';
-import { createForwarder, type Forwarder, type Forwarded } from './pipeline/forward.js';
+import { outboundRequest, type Forwarder, type Forwarded } from './pipeline/forward.js';
+import { createUndiciForwarder } from './upstream/undici.js';
+import type { HubRequest, Responder } from './http/exchange.js';
 import { createDedupeStores, createDedupers, deduplicate, type DedupeStores } from './pipeline/dedupe.js';
 import type { Deduper } from './dedupe/index.js';
 import { sendChallenge, sendDuplicate } from './http/respond.js';
@@ -35,6 +36,7 @@ export interface GatewayState {
 }
 
 export interface Connection {
+  readonly socket: TLSSocket;
   /** The state the TLS handshake and identity check ran under. */
   readonly state: GatewayState;
   readonly peer: PeerIdentity | null;
@@ -66,7 +68,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
   const admission = options.admission ?? createAdmission(initial, log, metrics);
   let state = buildState(initial, stores, log, metrics);
   // One keep-alive pool to the upstreams for the gateway's lifetime, across reloads.
-  const forwarder: Forwarder = createForwarder();
+  const forwarder: Forwarder = createUndiciForwarder();
 
   const warnedClientCerts = new Set<string>();
   function noteClientCertificate(peer: PeerIdentity): void {
@@ -90,27 +92,27 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
       return null;
     }
     if (verdict) noteClientCertificate(verdict);
-    return { state, peer: verdict, clientAddress };
+    return { socket, state, peer: verdict, clientAddress };
   }
 
   /** A request on a keep-alive connection accepted before a reload: it is served under the new
    *  config (a rotated secret or a new app applies at once), its certificate is judged again by
    *  the new identity policy, and the connection closes after it, so the client's next
    *  handshake meets the new server certificate and trust anchors. */
-  function carriedOver(req: IncomingMessage, res: ServerResponse, accepted: Connection, current: GatewayState): Connection | null {
-    res.setHeader('connection', 'close');
+  function carriedOver(res: Responder, accepted: Connection, current: GatewayState): Connection | null {
+    res.closeAfter();
     if (accepted.peer === null) return { ...accepted, state: current };
-    const verdict = current.checkIdentity(req.socket as TLSSocket);
+    const verdict = current.checkIdentity(accepted.socket);
     if (verdict === null || isRefusal(verdict)) {
       reportConnectionRefusal(log, metrics, verdict ?? refuse('no_certificate'), accepted.clientAddress);
-      req.socket.destroy();
+      accepted.socket.destroy();
       return null;
     }
-    return { state: current, peer: verdict, clientAddress: accepted.clientAddress };
+    return { ...accepted, state: current, peer: verdict };
   }
 
   /** Stage 9, once per body among everyone sharing the dedupe store when the app asks for it. */
-  async function deliver(rec: RequestRecord, res: ServerResponse, deduper: Deduper | undefined, body: Body, forward: () => Promise<Forwarded | Refusal>): Promise<void> {
+  async function deliver(rec: RequestRecord, res: Responder, deduper: Deduper | undefined, body: Body, forward: () => Promise<Forwarded | Refusal>): Promise<void> {
     let forwarded: Forwarded | Refusal;
     if (deduper) {
       const once = await deduplicate(deduper, rec.app, body.chunks, forward);
@@ -130,17 +132,17 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
   }
 
   /** Stages 3b–9 for one request on an accepted connection. */
-  async function onRequest(req: IncomingMessage, res: ServerResponse, accepted: Connection): Promise<void> {
+  async function onRequest(req: HubRequest, res: Responder, accepted: Connection): Promise<void> {
     const current = state;
-    const conn = accepted.state === current ? accepted : carriedOver(req, res, accepted, current);
+    const conn = accepted.state === current ? accepted : carriedOver(res, accepted, current);
     if (conn === null) return;
     const { limits } = current.config;
-    const { method, url = '/' } = req;
+    const { method, url } = req;
     const rec = startRecord(log, metrics, req, res, { remote: conn.clientAddress, cert: conn.peer?.fingerprint });
 
     const needsCert = requireCertificate(conn.peer, method, url); // 3b
     if (needsCert) return rec.refuse(needsCert);
-    const routed = current.router(req.headers.host, url); // 4
+    const routed = current.router(req.header('host'), url); // 4
     if (isRefusal(routed)) return rec.refuse(routed);
     rec.app = routed.app.name;
     const badMethod = checkMethod(method); // 5
@@ -155,11 +157,12 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     const body = await readBody(req, limits.maxBodyBytes, isPost ? startHmacs(routed.app.secrets) : []); // 7
     if (isRefusal(body)) return rec.refuse(body, true);
     if (isPost) {
-      const badSignature = checkSignature(req.headers['x-hub-signature-256'], body.digests); // 8
+      const badSignature = checkSignature(req.header('x-hub-signature-256'), body.digests); // 8
       if (badSignature) return rec.refuse(badSignature);
     }
     const context = { routed, body, peer: conn.peer, clientAddress: conn.clientAddress, upstreamTimeoutMs: limits.upstreamTimeoutMs };
-    await deliver(rec, res, isPost ? current.dedupers.get(rec.app) : undefined, body, () => forwarder.forward(req, res, context)); // 9
+    const outbound = outboundRequest(req, context);
+    await deliver(rec, res, isPost ? current.dedupers.get(rec.app) : undefined, body, () => forwarder.send(outbound, res, limits.upstreamTimeoutMs)); // 9
   }
 
   const listeners: Listeners = createListeners({

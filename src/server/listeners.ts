@@ -3,6 +3,8 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket, type AddressInfo } from 'node:net';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { HubRequest, Responder } from '../http/exchange.js';
+import { nodeRequest, nodeResponder } from '../http/node-adapter.js';
 import type { TLSSocket } from 'node:tls';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
@@ -29,7 +31,7 @@ interface ListenerDeps {
   metrics: Metrics;
   admission: Admission | undefined;
   onSecureConnection(socket: TLSSocket, clientAddress: string): Connection | null;
-  onRequest(req: IncomingMessage, res: ServerResponse, conn: Connection): Promise<void>;
+  onRequest(req: HubRequest, res: Responder, conn: Connection): Promise<void>;
   /** false in cluster workers: the primary serves the admin endpoint for the whole group. */
   admin?: boolean;
 }
@@ -109,9 +111,10 @@ export function createListeners(deps: ListenerDeps) {
     inFlight += 1;
     res.once('close', () => (inFlight -= 1));
     if (draining) res.setHeader('connection', 'close');
-    deps.onRequest(req, res, conn).catch((err: Error) => {
+    const responder = nodeResponder(res);
+    deps.onRequest(nodeRequest(req), responder, conn).catch((err: Error) => {
       log.error({ err: { message: err.message, stack: err.stack } }, 'request handler failed');
-      sendRefusal(res, refuse('upstream_unreachable', 'internal error'));
+      sendRefusal(responder, refuse('upstream_unreachable', 'internal error'));
     });
   });
 

@@ -1,9 +1,9 @@
 // What every refusal and every request leaves behind: one log line (stage + reason code on a
 // refusal) and the metrics. Never a secret, token, query string or body.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../admin/metrics.js';
 import type { Refusal } from '../refusal.js';
+import type { HubRequest, Responder } from '../http/exchange.js';
 import { sendRefusal } from '../http/respond.js';
 
 /** A connection closed at stage 1, 2, 3 or 3b: counted, and logged with its reason. */
@@ -24,19 +24,19 @@ export interface RequestRecord {
 export function startRecord(
   log: Logger,
   metrics: Metrics,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: HubRequest,
+  res: Responder,
   peer: { remote: string; cert: string | undefined },
 ): RequestRecord {
   const started = process.hrtime.bigint();
-  const url = req.url ?? '/';
   const record = (status: number, refusal?: Refusal, extra: { upstreamSeconds?: number; duplicate?: boolean } = {}) => {
     metrics.requests.inc({ app: rec.app, status: String(status) });
     if (refusal) metrics.reject(refusal);
+    const q = req.url.indexOf('?');
     const entry = {
       app: rec.app || undefined,
       method: req.method,
-      path: url.split('?')[0], // the query can hold hub.verify_token: never logged
+      path: q === -1 ? req.url : req.url.slice(0, q), // the query can hold hub.verify_token: never logged
       status,
       stage: refusal?.stage,
       reason: refusal?.reason,

@@ -1,8 +1,8 @@
 // The headers the upstream receives (SPEC.md §2 "Forwarding"): hop-by-hop fields removed, the
 // edge's own X-Forwarded-* and X-Hubgate-* set by the gateway and never taken from the client.
 import { describe, it, expect } from 'vitest';
-import type { IncomingMessage } from 'node:http';
 import { forwardHeaders, type ForwardContext } from '../../src/pipeline/forward.js';
+import { findHeader, type HubRequest } from '../../src/http/exchange.js';
 import type { AppConfig } from '../../src/config/load.js';
 import type { PeerIdentity } from '../../src/tls/identity.js';
 
@@ -18,14 +18,29 @@ const app = {
 
 const peer: PeerIdentity = { fingerprint: FINGERPRINT, commonName: 'client.webhooks.fbclientcerts.com', notAfter: new Date() };
 
-/** Headers as Node's parser hands them over: names lower-cased, repeated values joined. */
-function request(method: string, rawHeaders: Array<[string, string]>): IncomingMessage {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of rawHeaders) {
-    const key = name.toLowerCase();
-    headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`;
+/** A request as the engine hands it to the stages: the raw fields in order, as sent. */
+function request(method: string, rawHeaders: Array<[string, string]>): HubRequest {
+  const raw = rawHeaders.flat();
+  return {
+    method,
+    url: '/webhooks/shop/x',
+    rawHeaders: raw,
+    header: (name) => findHeader(raw, name),
+    readBody: () => () => undefined,
+  };
+}
+
+/** The forwarded fields by lower-case name. A name sent twice fails the test: every field the
+ *  edge sets must replace, never sit beside, what the client sent. */
+function forwarded(req: HubRequest, ctx: ForwardContext): Record<string, string> {
+  const list = forwardHeaders(req, ctx);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const key = list[i]!.toLowerCase();
+    if (key in out) throw new Error(`${key} forwarded twice`);
+    out[key] = list[i + 1]!;
   }
-  return { method, headers, rawHeaders: rawHeaders.flat() } as unknown as IncomingMessage;
+  return out;
 }
 
 function context(bodyText: string, options: { peer?: PeerIdentity | null } = {}): ForwardContext {
@@ -41,7 +56,7 @@ function context(bodyText: string, options: { peer?: PeerIdentity | null } = {})
 
 const BODY = '{"object":"page"}';
 
-function metaPost(extra: Array<[string, string]> = []): IncomingMessage {
+function metaPost(extra: Array<[string, string]> = []): HubRequest {
   return request('POST', [
     ['Host', 'hooks.example.com'],
     ['User-Agent', 'facebookexternalua'],
@@ -54,18 +69,18 @@ function metaPost(extra: Array<[string, string]> = []): IncomingMessage {
 
 describe('forwardHeaders: end-to-end fields kept', () => {
   it('keeps X-Hub-Signature-256 unchanged so the app can check it again', () => {
-    expect(forwardHeaders(metaPost(), context(BODY))['x-hub-signature-256']).toBe(SIGNATURE);
+    expect(forwarded(metaPost(), context(BODY))['x-hub-signature-256']).toBe(SIGNATURE);
   });
 
   it('keeps the Host, content type and other end-to-end headers', () => {
-    const out = forwardHeaders(metaPost(), context(BODY));
+    const out = forwarded(metaPost(), context(BODY));
     expect(out).toMatchObject({ host: 'hooks.example.com', 'user-agent': 'facebookexternalua', 'content-type': 'application/json' });
   });
 });
 
 describe('forwardHeaders: hop-by-hop fields', () => {
   it('drops the RFC 9110 hop-by-hop headers', () => {
-    const out = forwardHeaders(
+    const out = forwarded(
       metaPost([
         ['Connection', 'keep-alive'],
         ['Keep-Alive', 'timeout=5'],
@@ -83,7 +98,7 @@ describe('forwardHeaders: hop-by-hop fields', () => {
   });
 
   it('drops the headers named in Connection', () => {
-    const out = forwardHeaders(
+    const out = forwarded(
       metaPost([['Connection', 'close, X-Custom-Hop ,x-other-hop'], ['X-Custom-Hop', '1'], ['X-Other-Hop', '2'], ['X-Kept', '3']]),
       context(BODY),
     );
@@ -93,7 +108,7 @@ describe('forwardHeaders: hop-by-hop fields', () => {
   });
 
   it('does not let Connection remove the gateway-set headers or the signature check', () => {
-    const out = forwardHeaders(
+    const out = forwarded(
       metaPost([['Connection', 'X-Hubgate-App, X-Forwarded-For, Content-Length, Host']]),
       context(BODY),
     );
@@ -107,24 +122,24 @@ describe('forwardHeaders: hop-by-hop fields', () => {
 
   it('replaces Transfer-Encoding by a Content-Length of the body received', () => {
     const chunked = request('POST', [['Host', 'h'], ['Transfer-Encoding', 'chunked'], ['X-Hub-Signature-256', SIGNATURE]]);
-    const out = forwardHeaders(chunked, context(BODY));
+    const out = forwarded(chunked, context(BODY));
     expect(out).not.toHaveProperty('transfer-encoding');
     expect(out['content-length']).toBe(String(Buffer.byteLength(BODY)));
   });
 
   it('sets Content-Length from the body length, not from the inbound header', () => {
     const lying = request('POST', [['Host', 'h'], ['Content-Length', '999']]);
-    expect(forwardHeaders(lying, context('héllo'))['content-length']).toBe(String(Buffer.byteLength('héllo')));
+    expect(forwarded(lying, context('héllo'))['content-length']).toBe(String(Buffer.byteLength('héllo')));
   });
 
   it('sends Content-Length: 0 for an empty POST', () => {
-    expect(forwardHeaders(request('POST', [['Host', 'h']]), context(''))['content-length']).toBe('0');
+    expect(forwarded(request('POST', [['Host', 'h']]), context(''))['content-length']).toBe('0');
   });
 });
 
 describe('forwardHeaders: fields the edge owns', () => {
   it('replaces inbound X-Forwarded-For, -Proto and -Host whatever their case', () => {
-    const out = forwardHeaders(
+    const out = forwarded(
       metaPost([['x-FORWARDED-for', '10.0.0.1'], ['X-Forwarded-For', '10.0.0.2'], ['X-Forwarded-Proto', 'http'], ['x-forwarded-host', 'evil.example']]),
       context(BODY),
     );
@@ -134,13 +149,13 @@ describe('forwardHeaders: fields the edge owns', () => {
   });
 
   it('removes inbound Forwarded and X-Forwarded-Port', () => {
-    const out = forwardHeaders(metaPost([['FORWARDED', 'for=10.0.0.1;proto=http'], ['X-Forwarded-Port', '80']]), context(BODY));
+    const out = forwarded(metaPost([['FORWARDED', 'for=10.0.0.1;proto=http'], ['X-Forwarded-Port', '80']]), context(BODY));
     expect(out).not.toHaveProperty('forwarded');
     expect(out).not.toHaveProperty('x-forwarded-port');
   });
 
   it('removes every inbound X-Hubgate-* header whatever its case', () => {
-    const out = forwardHeaders(
+    const out = forwarded(
       metaPost([['X-HUBGATE-Duplicate', '1'], ['x-hubgate-anything', 'spoofed'], ['X-Hubgate-App', 'admin']]),
       context(BODY),
     );
@@ -150,19 +165,19 @@ describe('forwardHeaders: fields the edge owns', () => {
   });
 
   it('adds X-Hubgate-App and the verified leaf fingerprint', () => {
-    const out = forwardHeaders(metaPost(), context(BODY));
+    const out = forwarded(metaPost(), context(BODY));
     expect(out['x-hubgate-app']).toBe('shop');
     expect(out['x-hubgate-client-cert-sha256']).toBe(FINGERPRINT);
   });
 
   it('replaces a spoofed fingerprint by the verified one', () => {
-    const out = forwardHeaders(metaPost([['X-Hubgate-Client-Cert-Sha256', 'cd'.repeat(32)]]), context(BODY));
+    const out = forwarded(metaPost([['X-Hubgate-Client-Cert-Sha256', 'cd'.repeat(32)]]), context(BODY));
     expect(out['x-hubgate-client-cert-sha256']).toBe(FINGERPRINT);
   });
 
   it('sends no fingerprint, not even a spoofed one, when no certificate was presented', () => {
     const get = request('GET', [['Host', 'h'], ['X-Hubgate-Client-Cert-Sha256', 'cd'.repeat(32)]]);
-    const out = forwardHeaders(get, context('', { peer: null }));
+    const out = forwarded(get, context('', { peer: null }));
     expect(out).not.toHaveProperty('x-hubgate-client-cert-sha256');
     expect(out['x-hubgate-app']).toBe('shop');
   });
