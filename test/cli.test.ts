@@ -7,8 +7,7 @@ import { createHmac, X509Certificate } from 'node:crypto';
 import { freePort } from './helpers/net.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createTestPki, type TestPki } from './helpers/pki.js';
-import { startUpstream, type RecordingUpstream } from './helpers/upstream.js';
+import { useTestbed, shopApp } from './helpers/fixture.js';
 import { writeConfigFolder, SECRET } from './helpers/gateway.js';
 import { post } from './helpers/client.js';
 
@@ -48,21 +47,16 @@ function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
 }
 
-let pki: TestPki;
+const { pki, upstream } = useTestbed();
 let dir: string;
-let upstream: RecordingUpstream;
 let configFile: string;
 
-beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hubgate-cli-'));
-  configFile = writeConfigFolder(dir, pki, { log: { level: 'info' } }, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }]);
+  configFile = writeConfigFolder(dir, pki, { log: { level: 'info' } }, [shopApp(upstream)]);
 });
-afterAll(async () => {
-  await upstream?.close();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
-  pki?.cleanup();
 });
 
 describe('hubgate check', () => {

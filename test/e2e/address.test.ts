@@ -7,35 +7,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpGet } from '../helpers/net.js';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
-import { startFakeWhois, type FakeWhois } from '../helpers/fake-whois.js';
+import { startFakeWhois } from '../helpers/fake-whois.js';
+import { useTestbed, useStarted, shopApp } from '../helpers/fixture.js';
 import { post, sign, type Outcome } from '../helpers/client.js';
 
 const rpsl = (...routes: string[]) =>
   routes.map((r) => `${r.includes(':') ? 'route6' : 'route'}: ${r}\norigin: AS32934\nmnt-by: MAINT-AS32934\n`).join('\n');
 
-let pki: TestPki;
-let upstream: RecordingUpstream;
-let whois: FakeWhois;
+const { pki, upstream } = useTestbed();
+const whois = useStarted('whois', () => startFakeWhois(rpsl('127.0.0.1/32', '::1/128', '157.240.0.0/16')), (w) => w.close());
 let scratch: string;
-const apps = () => [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }];
+const apps = () => [shopApp(upstream)];
 
-beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
-  whois = await startFakeWhois(rpsl('127.0.0.1/32', '::1/128', '157.240.0.0/16'));
+beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), 'hubgate-addr-'));
 });
-afterAll(async () => {
-  await whois?.close();
-  await upstream?.close();
+afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
-  pki?.cleanup();
 });
 beforeEach(() => {
-  upstream.received.length = 0;
   whois.setMode('answer');
 });
 

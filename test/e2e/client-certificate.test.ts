@@ -1,31 +1,15 @@
 // Stages 2, 3 and 3b over real TLS handshakes: every refused certificate is proven twice — the
 // client gets no HTTP answer, and the upstream received nothing.
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { generate as selfSigned } from 'selfsigned';
-import { createTestPki, issue, META_CN, type TestPki, type ClientCredentials } from '../helpers/pki.js';
+import { createTestPki, issue, META_CN, type ClientCredentials } from '../helpers/pki.js';
 import { createRoot, createIntermediate, EKU_SERVER_AUTH } from '../../src/tls/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
-import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
+import { startGateway, SECRET, eventually } from '../helpers/gateway.js';
+import { useGateway, useStarted, shopApp } from '../helpers/fixture.js';
 import { post, send, type Outcome } from '../helpers/client.js';
 
-let pki: TestPki;
-let upstream: RecordingUpstream;
-let gw: Harness;
+const { pki, upstream, gw } = useGateway({ key: 'ec' });
 const DAY = 86_400_000;
-
-beforeAll(async () => {
-  pki = await createTestPki('ec');
-  upstream = await startUpstream();
-  gw = await startGateway(pki, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }]);
-});
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.close();
-  pki?.cleanup();
-});
-beforeEach(() => {
-  upstream.received.length = 0;
-});
 
 function deliver(client: ClientCredentials | undefined, harness = gw): Promise<Outcome> {
   return post({ port: harness.port, ca: pki.serverCa, path: '/webhooks/shop', client, secret: SECRET, body: '{"object":"whatsapp_business_account"}' });
@@ -122,7 +106,7 @@ describe('stage 2: the chain', () => {
     const { writeFileSync } = await import('node:fs');
     const anchor = `${pki.dir}/deep-root.pem`;
     writeFileSync(anchor, root.certPem);
-    const deep = await startGateway(pki, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }], {
+    const deep = await startGateway(pki, [shopApp(upstream)], {
       clientAuth: { trustAnchors: [anchor], maxChainDepth: 3 },
     });
     try {
@@ -208,7 +192,7 @@ describe('stage 3b: connections without a certificate', () => {
   });
 
   it('closes every certificate-less connection when verificationWithoutCertificate is false', async () => {
-    const strict = await startGateway(pki, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }], {
+    const strict = await startGateway(pki, [shopApp(upstream)], {
       clientAuth: { verificationWithoutCertificate: false },
     });
     try {
@@ -229,16 +213,8 @@ describe('stage 3b: connections without a certificate', () => {
 });
 
 describe('an RSA-2048 chain shaped like Meta’s (leaf + intermediate sent, root trusted)', () => {
-  let rsa: TestPki;
-  let rsaGw: Harness;
-  beforeAll(async () => {
-    rsa = await createTestPki('rsa');
-    rsaGw = await startGateway(rsa, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }]);
-  });
-  afterAll(async () => {
-    await rsaGw?.stop();
-    rsa?.cleanup();
-  });
+  const rsa = useStarted('rsa', () => createTestPki('rsa'), (p) => p.cleanup());
+  const rsaGw = useStarted('rsaGw', () => startGateway(rsa, [shopApp(upstream)]), (g) => g.stop());
 
   it('is accepted and forwarded', async () => {
     const outcome = await post({ port: rsaGw.port, ca: rsa.serverCa, path: '/webhooks/shop', client: rsa.meta, secret: SECRET, body: '{}' });

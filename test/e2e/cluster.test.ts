@@ -6,15 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { freePort, httpGet as fetchText } from '../helpers/net.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
+import { useTestbed, shopApp } from '../helpers/fixture.js';
 import { writeConfigFolder, SECRET, eventually } from '../helpers/gateway.js';
 import { post } from '../helpers/client.js';
 
 const BIN = resolve(__dirname, '../../bin/hubgate.js');
 
-let pki: TestPki;
-let upstream: RecordingUpstream;
+const { pki, upstream } = useTestbed();
 let dir: string;
 let child: ChildProcess;
 let lines: Array<Record<string, unknown>> = [];
@@ -22,12 +20,10 @@ let port: number;
 let adminPort: number;
 
 beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
   dir = mkdtempSync(join(tmpdir(), 'hubgate-cluster-'));
   [port, adminPort] = [await freePort(), await freePort()];
   const file = writeConfigFolder(dir, pki, { workers: 2, listen: { host: '127.0.0.1', port }, admin: { host: '127.0.0.1', port: adminPort }, log: { level: 'info' } }, [
-    { name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` },
+    shopApp(upstream),
   ]);
   child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let pending = '';
@@ -47,9 +43,7 @@ afterAll(async () => {
   if (child && child.exitCode === null) {
     child.kill('SIGKILL');
   }
-  await upstream?.close();
   rmSync(dir, { recursive: true, force: true });
-  pki?.cleanup();
 });
 
 const deliver = (n: number) => post({ port, ca: pki.serverCa, client: pki.meta, path: '/webhooks/shop', body: `{"n":${n}}`, secret: SECRET });

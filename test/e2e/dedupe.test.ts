@@ -1,43 +1,23 @@
 // SPEC.md §8 end to end: real gateways, real mTLS clients, a real redis-server shared by two
 // gateway instances.
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startUpstream, ok, type RecordingUpstream } from '../helpers/upstream.js';
+import { describe, it, expect } from 'vitest';
+import { ok } from '../helpers/upstream.js';
 import { startGateway, SECRET, type Harness } from '../helpers/gateway.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { startRedisServer } from '../helpers/redis-server.js';
+import { useTestbed, useStarted, shopApp } from '../helpers/fixture.js';
 import { post, type Outcome } from '../helpers/client.js';
 
-let pki: TestPki;
-let upstream: RecordingUpstream;
-
-beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
-});
-afterAll(async () => {
-  await upstream?.close();
-  pki?.cleanup();
-});
-beforeEach(() => {
-  upstream.received.length = 0;
-  upstream.respondWith(ok);
-});
+const { pki, upstream } = useTestbed();
 
 const deliver = (gw: Harness, body: string): Promise<Outcome> =>
   post({ port: gw.port, ca: pki.serverCa, client: pki.meta, path: '/webhooks/shop', body, secret: SECRET });
 
 const app = (dedupe: Record<string, unknown>) => [
-  { name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook`, dedupe: { enabled: true, ...dedupe } },
+  { ...shopApp(upstream), dedupe: { enabled: true, ...dedupe } },
 ];
 
 describe('in memory', () => {
-  let gw: Harness;
-  beforeAll(async () => {
-    gw = await startGateway(pki, app({}));
-  });
-  afterAll(async () => {
-    await gw?.stop();
-  });
+  const gw = useStarted('gw', () => startGateway(pki, app({})), (g) => g.stop());
 
   it('answers a retry of a delivered body 200 with X-Hubgate-Duplicate and does not forward it', async () => {
     const first = await deliver(gw, '{"id":"wamid.1"}');
@@ -74,19 +54,9 @@ describe('in memory', () => {
 });
 
 describe('shared through Redis by two gateway instances', () => {
-  let redis: RedisServer;
-  let a: Harness;
-  let b: Harness;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    a = await startGateway(pki, app({ store: { redis: redis.url } }));
-    b = await startGateway(pki, app({ store: { redis: redis.url } }));
-  });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await redis?.stop();
-  });
+  const redis = useStarted('redis', () => startRedisServer(), (r) => r.stop());
+  const a = useStarted('a', () => startGateway(pki, app({ store: { redis: redis.url } })), (g) => g.stop());
+  const b = useStarted('b', () => startGateway(pki, app({ store: { redis: redis.url } })), (g) => g.stop());
 
   it('delivers through A, answers the retry through B as a duplicate: the upstream sees it once', async () => {
     expect(await deliver(a, '{"id":"wamid.r1"}')).toMatchObject({ status: 200 });

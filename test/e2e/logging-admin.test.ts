@@ -1,10 +1,9 @@
 // Logs: one JSON line per request and per refusal, with stage and reason code — and never a
 // secret, token, signature or body. Admin: /healthz, /readyz, /metrics with SPEC §5's names.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { httpGet } from '../helpers/net.js';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
-import { startGateway, eventually, type Harness } from '../helpers/gateway.js';
+import { eventually } from '../helpers/gateway.js';
+import { useGateway, shopApp } from '../helpers/fixture.js';
 import { post, send, sign } from '../helpers/client.js';
 
 const SECRET_VALUE = 'S3CRET-value-that-must-never-be-logged';
@@ -12,24 +11,10 @@ const OLD_SECRET = 'OLD-secret-that-must-never-be-logged';
 const TOKEN = 'TOKEN-value-that-must-never-be-logged';
 const BODY_MARKER = 'BODY-content-that-must-never-be-logged';
 
-let pki: TestPki;
-let upstream: RecordingUpstream;
-let gw: Harness;
-
-beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
-  gw = await startGateway(pki, [
-    {
-      name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook`,
-      appSecret: { value: SECRET_VALUE }, previousAppSecrets: [{ value: OLD_SECRET }], verifyToken: { value: TOKEN },
-    },
-  ]);
-});
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.close();
-  pki?.cleanup();
+const { pki, gw } = useGateway({
+  apps: (upstream) => [
+    { ...shopApp(upstream), appSecret: { value: SECRET_VALUE }, previousAppSecrets: [{ value: OLD_SECRET }], verifyToken: { value: TOKEN } },
+  ],
 });
 
 const fetchText = (path: string) => httpGet(gw.adminPort, path);

@@ -1,13 +1,13 @@
 // Routine operations without a dropped request (SPEC.md §7): reload under load, a refused
 // reload, the drain on shutdown, expiry metrics.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { Agent, request } from 'node:https';
 import { httpGet } from '../helpers/net.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestPki, issue, type TestPki } from '../helpers/pki.js';
+import { issue } from '../helpers/pki.js';
 import { createRoot, EKU_SERVER_AUTH } from '../../src/tls/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
+import { useTestbed, shopApp } from '../helpers/fixture.js';
 import { startGateway, SECRET, eventually, type Harness, type AppSpec } from '../helpers/gateway.js';
 import { post, sign } from '../helpers/client.js';
 import { reloadFromFile } from '../../src/server/reload.js';
@@ -15,17 +15,7 @@ import { expiringSoon, EXPIRY_WARNING_DAYS } from '../../src/server/expiry.js';
 import { watchConfig } from '../../src/server/watch.js';
 
 const NEW_SECRET = 'rotated-app-secret-fedcba9876';
-let pki: TestPki;
-let upstream: RecordingUpstream;
-
-beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
-});
-afterAll(async () => {
-  await upstream?.close();
-  pki?.cleanup();
-});
+const { pki, upstream } = useTestbed();
 
 const readyz = async (port: number) => (await httpGet(port, '/readyz')).status;
 
@@ -47,7 +37,7 @@ function keepAlivePost(gw: Harness, agent: Agent, ca: string, path: string, body
 
 describe('SIGHUP reload under load', () => {
   it('rotates the server certificate, the app secret and the app set with zero failed requests', async () => {
-    const shop: AppSpec = { name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` };
+    const shop: AppSpec = shopApp(upstream);
     const gw = await startGateway(pki, [shop]);
     const newServerRoot = await createRoot('Rotated Server Root');
     const newServer = await issue({ subject: 'CN=localhost', issuer: newServerRoot, extKeyUsages: [EKU_SERVER_AUTH], dnsNames: ['localhost'] });
@@ -102,7 +92,7 @@ describe('SIGHUP reload under load', () => {
   });
 
   it('refuses an invalid new config with the startup message and keeps serving the old one', async () => {
-    const shop: AppSpec = { name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` };
+    const shop: AppSpec = shopApp(upstream);
     const gw = await startGateway(pki, [shop]);
     try {
       gw.writeConfig(undefined, [{ ...shop, upstream: 'ftp://nope/' }]);
@@ -118,7 +108,7 @@ describe('SIGHUP reload under load', () => {
 
 describe('watch: true', () => {
   it('reloads once for a burst of changes in the apps folder (a Kubernetes Secret update)', async () => {
-    const shop: AppSpec = { name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` };
+    const shop: AppSpec = shopApp(upstream);
     const gw = await startGateway(pki, [shop], { watch: true });
     let reloads = 0;
     const stop = watchConfig(gw.config, gw.gateway.log, () => {
@@ -141,7 +131,7 @@ describe('watch: true', () => {
 describe('shutdown', () => {
   it('turns /readyz 503 at the start of the drain and lets the request in flight finish', async () => {
     upstream.respondWith((_r, res) => setTimeout(() => { res.writeHead(200); res.end('done'); }, 600));
-    const gw = await startGateway(pki, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }]);
+    const gw = await startGateway(pki, [shopApp(upstream)]);
     try {
       expect(await readyz(gw.adminPort)).toBe(200);
       const inFlight = post({ port: gw.port, ca: pki.serverCa, client: pki.meta, path: '/webhooks/shop', body: '{}', secret: SECRET });
@@ -158,7 +148,7 @@ describe('shutdown', () => {
 
 describe('expiry alarms', () => {
   it('exports trust anchor, server and client certificate expiry timestamps', async () => {
-    const gw = await startGateway(pki, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }]);
+    const gw = await startGateway(pki, [shopApp(upstream)]);
     try {
       await post({ port: gw.port, ca: pki.serverCa, client: pki.meta, path: '/webhooks/shop', body: '{}', secret: SECRET });
       const text = await gw.gateway.metrics.registry.metrics();
@@ -190,7 +180,7 @@ describe('expiry alarms', () => {
     });
     writeFileSync(join(pki.dir, 'short.crt'), shortServer.certPem);
     writeFileSync(join(pki.dir, 'short.key'), shortServer.keyPem);
-    const gw = await startGateway(pki, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }], {
+    const gw = await startGateway(pki, [shopApp(upstream)], {
       tls: { cert: join(pki.dir, 'short.crt'), key: join(pki.dir, 'short.key') },
     });
     try {

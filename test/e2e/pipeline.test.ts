@@ -1,42 +1,25 @@
 // Stages 4–9 over real mTLS connections: each refusal gets its status and reaches nothing
 // upstream; genuine deliveries arrive byte for byte.
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { freePort } from '../helpers/net.js';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startUpstream, ok, type RecordingUpstream } from '../helpers/upstream.js';
-import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
+import { SECRET, eventually } from '../helpers/gateway.js';
+import { useGateway, shopApp } from '../helpers/fixture.js';
 import { post, send, sign, type Outcome } from '../helpers/client.js';
 
 const OLD_SECRET = 'previous-app-secret-abcdef';
 const TOKEN = 'meatyhamhock-verify-token';
-let pki: TestPki;
-let upstream: RecordingUpstream;
-let gw: Harness;
 let deadPort: number;
-
 beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
   deadPort = await freePort();
-  gw = await startGateway(
-    pki,
-    [
-      { name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook`, previousAppSecrets: [{ value: OLD_SECRET }] },
-      { name: 'wa', path: '/webhooks/wa', upstream: `${upstream.url}/wa`, verifyToken: { value: TOKEN } },
-      { name: 'hosted', host: 'hooks.example.com', path: '/webhooks/shop', upstream: `${upstream.url}/hosted` },
-      { name: 'down', path: '/down', upstream: `http://127.0.0.1:${deadPort}/` },
-    ],
-    { limits: { maxBodyBytes: 4 * 1024 * 1024, upstreamTimeoutMs: 500 } },
-  );
 });
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.close();
-  pki?.cleanup();
-});
-beforeEach(() => {
-  upstream.received.length = 0;
-  upstream.respondWith(ok);
+const { pki, upstream, gw } = useGateway({
+  apps: (upstream) => [
+    { ...shopApp(upstream), previousAppSecrets: [{ value: OLD_SECRET }] },
+    { name: 'wa', path: '/webhooks/wa', upstream: `${upstream.url}/wa`, verifyToken: { value: TOKEN } },
+    { name: 'hosted', host: 'hooks.example.com', path: '/webhooks/shop', upstream: `${upstream.url}/hosted` },
+    { name: 'down', path: '/down', upstream: `http://127.0.0.1:${deadPort}/` },
+  ],
+  overrides: { limits: { maxBodyBytes: 4 * 1024 * 1024, upstreamTimeoutMs: 500 } },
 });
 
 const deliver = (path: string, body: Buffer | string, secret = SECRET, headers = {}): Promise<Outcome> =>

@@ -1,16 +1,15 @@
 // Hostile HTTP framing over real mTLS, written as raw bytes (no client library to normalise
 // them). Every case proves the outcome, that nothing partial or unverified reached the app, and
 // the invariant of SPEC §2: never a 2xx the upstream did not give.
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startUpstream, ok, type RecordingUpstream } from '../helpers/upstream.js';
-import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
+import { describe, it, expect, beforeAll, beforeEach } from 'vitest';
+import { SECRET, eventually } from '../helpers/gateway.js';
+import { useGateway, shopApp } from '../helpers/fixture.js';
 import { sign } from '../helpers/client.js';
 import { exchange, rawRequest, type RawResult, type RawTarget } from '../helpers/raw.js';
 
-let pki: TestPki;
-let upstream: RecordingUpstream;
-let gw: Harness;
+const { pki, upstream, gw } = useGateway({
+  apps: (upstream) => [shopApp(upstream), { name: 'other', path: '/other', upstream: `${upstream.url}/other-app` }],
+});
 let meta: RawTarget;
 let anonymous: RawTarget;
 /** Log lines before this index belong to earlier tests. */
@@ -23,24 +22,11 @@ const HOST = 'Host: localhost';
 /** A chunked encoding of BODY. */
 const CHUNKED_BODY = `${BODY.length.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`;
 
-beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
-  gw = await startGateway(pki, [
-    { name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` },
-    { name: 'other', path: '/other', upstream: `${upstream.url}/other-app` },
-  ]);
+beforeAll(() => {
   meta = { port: gw.port, ca: pki.serverCa, client: pki.meta };
   anonymous = { port: gw.port, ca: pki.serverCa };
 });
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.close();
-  pki?.cleanup();
-});
 beforeEach(() => {
-  upstream.received.length = 0;
-  upstream.respondWith(ok);
   mark = gw.logs.length;
 });
 

@@ -1,15 +1,14 @@
 // Stage 8 under attack, as properties (fast-check): any change to a signed body, to the header or
 // to the secret is refused; the comparison has the same shape wherever the first wrong byte is;
 // and the header forms an attacker can play with (case, whitespace, repetition) over real mTLS.
-import { describe, it, expect, vi, beforeAll, afterAll, beforeEach } from 'vitest';
+import { describe, it, expect, vi, beforeEach } from 'vitest';
 import fc from 'fast-check';
 import { createHmac } from 'node:crypto';
 import * as nodeCrypto from 'node:crypto';
 import { verifySignature, checkSignature } from '../../src/pipeline/signature.js';
 import { tokenMatches } from '../../src/pipeline/verify-token.js';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
-import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
+import { SECRET, eventually } from '../helpers/gateway.js';
+import { useGateway } from '../helpers/fixture.js';
 import { post, send, sign, type Outcome } from '../helpers/client.js';
 import { exchange, rawRequest } from '../helpers/raw.js';
 
@@ -181,23 +180,7 @@ describe('constant-time in shape: no early exit on a matching prefix', () => {
 });
 
 describe('over real mTLS', () => {
-  let pki: TestPki;
-  let upstream: RecordingUpstream;
-  let gw: Harness;
-
-  beforeAll(async () => {
-    pki = await createTestPki();
-    upstream = await startUpstream();
-    gw = await startGateway(pki, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }]);
-  });
-  afterAll(async () => {
-    await gw?.stop();
-    await upstream?.close();
-    pki?.cleanup();
-  });
-  beforeEach(() => {
-    upstream.received.length = 0;
-  });
+  const { pki, upstream, gw } = useGateway();
 
   const deliver = (b: Buffer | string, headers: Record<string, string> = {}): Promise<Outcome> =>
     post({ port: gw.port, ca: pki.serverCa, client: pki.meta, path: '/webhooks/shop', body: b, secret: SECRET, headers });

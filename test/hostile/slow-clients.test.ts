@@ -1,12 +1,11 @@
 // Slow and abandoned clients: slowloris headers, a trickled body, a client that leaves mid-body,
 // idle connections at every layer, and floods of connections and handshakes from one address.
 // Each is bounded by a limit from `limits` (short ones here), logged, and forwards nothing.
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
-import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
+import { SECRET, eventually } from '../helpers/gateway.js';
+import { useGateway } from '../helpers/fixture.js';
 import { sign } from '../helpers/client.js';
 import { exchange, openTls, openFds, rawRequest, type RawTarget } from '../helpers/raw.js';
 
@@ -14,28 +13,15 @@ const LIMITS = { headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, keepAliveTime
 /** Node checks header/request timeouts every 500 ms; everything else is slack for a busy CI. */
 const SLACK_MS = 2_500;
 
-let pki: TestPki;
-let upstream: RecordingUpstream;
-let gw: Harness;
+const { pki, upstream, gw } = useGateway({ overrides: { limits: LIMITS } });
 let meta: RawTarget;
 
 const BODY = '{"object":"instagram","entry":[{"id":"7"}]}';
 const HEAD = rawRequest('POST', '/webhooks/shop', ['Host: localhost', `X-Hub-Signature-256: ${sign(BODY, SECRET)}`, `Content-Length: ${BODY.length}`]);
 const DELIVERY = Buffer.concat([HEAD, Buffer.from(BODY)]);
 
-beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
-  gw = await startGateway(pki, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }], { limits: LIMITS });
+beforeAll(() => {
   meta = { port: gw.port, ca: pki.serverCa, client: pki.meta };
-});
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.close();
-  pki?.cleanup();
-});
-beforeEach(() => {
-  upstream.received.length = 0;
 });
 
 async function openConnections(): Promise<number> {

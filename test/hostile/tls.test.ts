@@ -1,39 +1,23 @@
 // Hostile TLS: old protocol versions, renegotiation, monstrous and looping client chains, odd
 // SNI, ALPN without HTTP/1.1. Each refusal is proven at the client (an alert or a close, no
 // HTTP answer), at the app (nothing received) and in the log.
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { createTestPki, issue, META_CN, type TestPki, type ClientCredentials } from '../helpers/pki.js';
+import { issue, META_CN, type ClientCredentials } from '../helpers/pki.js';
 import { createRoot, type Issued } from '../../src/tls/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
-import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
+import { startGateway, SECRET, eventually } from '../helpers/gateway.js';
 import { sign } from '../helpers/client.js';
+import { useGateway } from '../helpers/fixture.js';
 import { exchange, openTls, rawRequest, type RawResult, type RawTarget } from '../helpers/raw.js';
 
-let pki: TestPki;
-let upstream: RecordingUpstream;
-let gw: Harness;
+const { pki, upstream, gw } = useGateway();
 
 const BODY = '{"object":"whatsapp_business_account"}';
 const DELIVERY = rawRequest('POST', '/webhooks/shop', ['Host: localhost', `X-Hub-Signature-256: ${sign(BODY, SECRET)}`, `Content-Length: ${BODY.length}`], BODY);
 const ANY_SERVER_NAME = { checkServerIdentity: () => undefined };
-
-beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
-  gw = await startGateway(pki, [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }]);
-});
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.close();
-  pki?.cleanup();
-});
-beforeEach(() => {
-  upstream.received.length = 0;
-});
 
 function target(tls: RawTarget['tls'] = {}, client: ClientCredentials | undefined = pki.meta): RawTarget {
   return { port: gw.port, ca: pki.serverCa, client, tls };

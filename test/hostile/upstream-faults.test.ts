@@ -5,8 +5,8 @@ import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { createServer as createNetServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { Agent, request } from 'node:https';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
+import { startGateway, SECRET, eventually } from '../helpers/gateway.js';
+import { useGateway } from '../helpers/fixture.js';
 import { sign } from '../helpers/client.js';
 import { exchange, openFds, rawRequest, type RawResult } from '../helpers/raw.js';
 
@@ -54,9 +54,7 @@ async function startFaultyApp(): Promise<FaultyApp> {
   return app;
 }
 
-let pki: TestPki;
 let app: FaultyApp;
-let gw: Harness;
 let deadPort: number;
 /** Log lines before this index belong to earlier tests. */
 let mark = 0;
@@ -65,25 +63,22 @@ const BODY = '{"object":"whatsapp_business_account","entry":[]}';
 const DELIVERY = rawRequest('POST', '/webhooks/shop', ['Host: localhost', `X-Hub-Signature-256: ${sign(BODY, SECRET)}`, `Content-Length: ${BODY.length}`], BODY);
 
 beforeAll(async () => {
-  pki = await createTestPki();
   app = await startFaultyApp();
   const probe = createNetServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   deadPort = (probe.address() as AddressInfo).port;
   await new Promise((r) => probe.close(r));
-  gw = await startGateway(
-    pki,
-    [
-      { name: 'shop', path: '/webhooks/shop', upstream: `http://127.0.0.1:${app.port}/hook` },
-      { name: 'down', path: '/webhooks/down', upstream: `http://127.0.0.1:${deadPort}/hook` },
-    ],
-    { limits: { upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS } },
-  );
 });
 afterAll(async () => {
-  await gw?.stop();
   await app?.close();
-  pki?.cleanup();
+});
+const { pki, gw } = useGateway({
+  upstream: false,
+  apps: () => [
+    { name: 'shop', path: '/webhooks/shop', upstream: `http://127.0.0.1:${app.port}/hook` },
+    { name: 'down', path: '/webhooks/down', upstream: `http://127.0.0.1:${deadPort}/hook` },
+  ],
+  overrides: { limits: { upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS } },
 });
 beforeEach(() => {
   app.requests.length = 0;
