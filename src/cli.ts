@@ -1,4 +1,4 @@
-// `hubgate serve | check | allowlist | dev-pki | sign` (SPEC.md §4). The CLI and the config
+// `hubgate serve | check | probe | allowlist | dev-pki | sign` (SPEC.md §4; probe is ours). The CLI and the config
 // format are the product's public surface; everything behind them may change.
 import { runServe } from './cli/serve.js';
 import { runCheck } from './cli/check.js';
@@ -9,6 +9,9 @@ const USAGE = `usage: hubgate <command> [options]
 
   serve     [--config FILE]        run the gateway (default FILE: config/gateway.yaml)
   check     [--config FILE]        validate everything serve would load and print a summary
+  probe     URL [--verify-token T] [--ca FILE]... [--client-cert FILE --client-key FILE]
+            [--secret-env VAR] [--meta-ca FILE] [--timeout MS] [--json]
+                                   check a running endpoint from outside, as Meta will (exit 1 on a ✗)
   allowlist [--asn AS32934] [--whois HOST[:PORT]] [--maintainer NAME]...
                                    fetch Meta's prefixes over whois and print them
   dev-pki   [--out DIR] [--key ec|rsa]
@@ -27,6 +30,11 @@ export async function main(argv: string[]): Promise<void> {
     case 'check':
       code = await runCheck(rest);
       break;
+    case 'probe': {
+      const { runProbe } = await import('./cli/probe.js');
+      code = await runProbe(rest);
+      break;
+    }
     case 'allowlist': {
       const { runAllowlistCommand } = await import('./cli/allowlist.js');
       code = await runAllowlistCommand(rest);
