@@ -5,7 +5,7 @@ import { dirname, resolve, join, basename } from 'node:path';
 import { parseDocument, LineCounter } from 'yaml';
 import { parsePrefix } from '../allowlist/address.js';
 import type { ZodType } from 'zod';
-import { gatewaySchema, appSchema, type GatewayFile, type AppFile } from './schema.js';
+import { gatewaySchema, appSchema, REDIS_URL, type GatewayFile, type AppFile } from './schema.js';
 import { ConfigError, ConfigErrors, keyPath } from './errors.js';
 import { readSecret } from './secrets.js';
 import {
@@ -68,6 +68,15 @@ function loadTrustAnchors(paths: string[], file: string, dir: string): TrustAnch
   });
 }
 
+/** `dedupe.store.redis` as a secret form → the URL (it may hold a password: never quoted). */
+function resolveDedupe(dedupe: AppFile['dedupe'], file: string, dir: string, env: NodeJS.ProcessEnv): AppConfig['dedupe'] {
+  const store = dedupe.store;
+  if (typeof store === 'string' || !('redis' in store) || typeof store.redis === 'string') return { ...dedupe, store: store as AppConfig['dedupe']['store'] };
+  const url = readSecret(store.redis, file, 'dedupe.store.redis', dir, env).toString('utf8');
+  if (!REDIS_URL.test(url)) throw new ConfigError(file, 'dedupe.store.redis', 'must hold a redis:// or rediss:// URL');
+  return { ...dedupe, store: { redis: url } };
+}
+
 function loadApp(path: string, env: NodeJS.ProcessEnv): AppConfig {
   const app: AppFile = parseYaml(path, appSchema);
   const dir = dirname(path);
@@ -86,7 +95,7 @@ function loadApp(path: string, env: NodeJS.ProcessEnv): AppConfig {
       ...app.previousAppSecrets.map((s, i) => readSecret(s, path, `previousAppSecrets[${i}]`, dir, env)),
     ],
     verifyToken: app.verifyToken ? readSecret(app.verifyToken, path, 'verifyToken', dir, env) : undefined,
-    dedupe: app.dedupe,
+    dedupe: resolveDedupe(app.dedupe, path, dir, env),
   });
 }
 

@@ -18,6 +18,9 @@ export type SecretRef = z.infer<typeof secretRef>;
 
 const cidr = z.string().min(1);
 
+/** redis://[user:password@]host:port[/db] or rediss://… */
+export const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
+
 export const gatewaySchema = z
   .object({
     listen: z
@@ -101,15 +104,16 @@ const dedupeSchema = z
   .object({
     enabled: z.boolean().default(false),
     ttlSeconds: positiveInt.default(129_600),
-    // `memory` (a bounded LRU in this process) or `{ redis: "redis://…" }`, shared by replicas.
+    // `memory` (a bounded LRU in this process) or `{ redis: URL }`, shared by replicas. The URL
+    // may hold a password, so it takes the secret forms too; the loader resolves them.
     store: z
       .union(
         [
           z.literal('memory'),
           z.object({ memory: z.object({ maxEntries: z.number().int().min(1).max(16_000_000).optional() }).strict() }).strict(),
-          z.object({ redis: z.string().regex(/^rediss?:\/\/[^\s]+$/) }).strict(),
+          z.object({ redis: z.union([z.string().regex(REDIS_URL, 'must be a redis:// or rediss:// URL'), secretRef]) }).strict(),
         ],
-        { errorMap: () => ({ message: 'must be memory, { memory: { maxEntries: N } } or { redis: "redis://host:port" }' }) },
+        { errorMap: () => ({ message: 'must be memory, { memory: { maxEntries: N } } or { redis: URL } with URL "redis://host:port", { env: NAME }, { file: PATH } or { value: "…" }' }) },
       )
       .default('memory'),
   })

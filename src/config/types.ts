@@ -22,7 +22,8 @@ export interface AppConfig {
   /** appSecret first, then previousAppSecrets. */
   readonly secrets: readonly Buffer[];
   readonly verifyToken: Buffer | undefined;
-  readonly dedupe: AppFile['dedupe'];
+  /** With a Redis URL given as a secret form resolved to the URL itself. */
+  readonly dedupe: Omit<AppFile['dedupe'], 'store'> & { readonly store: Exclude<AppFile['dedupe']['store'], { redis: unknown }> | { readonly redis: string } };
 }
 
 export interface Config {

@@ -24,12 +24,13 @@ const START_ATTEMPTS = 3; // a free port can be taken between probing and bindin
 const READY_POLLS = 100;
 const READY_POLL_MS = 50;
 
-/** `port`: restart on a known port (a Redis coming back after a crash); default a free one. */
-export async function startRedisServer(options: { port?: number } = {}): Promise<RedisServer> {
+/** `port`: restart on a known port (a Redis coming back after a crash); default a free one.
+ *  `password`: requirepass, and the URL carries it (`redis://:password@…`). */
+export async function startRedisServer(options: { port?: number; password?: string } = {}): Promise<RedisServer> {
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     try {
-      return await startOnce(options.port ?? (await freePort()));
+      return await startOnce(options.port ?? (await freePort()), options.password);
     } catch (err) {
       lastError = err as Error;
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
@@ -38,9 +39,10 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
   throw lastError ?? new Error('redis-server did not start');
 }
 
-async function startOnce(port: number): Promise<RedisServer> {
+async function startOnce(port: number, password?: string): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'hubgate-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  if (password !== undefined) args.push('--requirepass', password);
   const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {
@@ -69,7 +71,7 @@ async function startOnce(port: number): Promise<RedisServer> {
   }
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`,
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const gone = new Promise((resolve) => child.once('exit', resolve));
@@ -101,7 +103,7 @@ async function waitReady(port: number): Promise<true | false> {
   return false;
 }
 
-/** RESP inline PING; true on +PONG. */
+/** RESP inline PING; true on +PONG (or NOAUTH: up, and asking for the password). */
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -112,7 +114,7 @@ function ping(port: number): Promise<boolean> {
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString('latin1').startsWith('+PONG')));
+    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString('latin1'))));
   });
 }
 
