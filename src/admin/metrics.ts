@@ -1,5 +1,6 @@
 // Every metric name and label, in one place (SPEC.md §5). One registry per gateway, so tests
 // can run several gateways side by side.
+import cluster from 'node:cluster';
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { Refusal } from '../refusal.js';
 
@@ -23,7 +24,10 @@ export interface Metrics {
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'hubgate_' });
+  // In a cluster worker, the process metrics (CPU, memory, event-loop lag) carry `worker`: the
+  // primary's aggregated /metrics then keeps one series per worker instead of summing them.
+  const labels = cluster.isWorker ? { worker: String(cluster.worker!.id) } : undefined;
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'hubgate_', ...(labels && { labels }) });
   let allowlistGauges: { prefixes: Gauge; lastSuccess: Gauge } | undefined;
   const rejections = new Counter({
     name: 'hubgate_rejections_total',

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, DEFAULT_CONFIG_FILE, type Config } from '../config/load.js';
 import { displayPath } from '../config/errors.js';
 import { parse, guarded } from './args.js';
+import { workerCount } from '../server/cluster.js';
 
 const DAY = 86_400_000;
 
@@ -54,7 +55,7 @@ export function summarize(config: Config): string {
     lines.push(`  ${app.name}: ${app.host ?? '*'}${app.path || '/'} → ${app.upstream}  [${extras.join(', ')}]`);
   }
   lines.push('allowlist:', ...allowlistSummary(config));
-  lines.push(`workers: ${config.workers}`);
+  lines.push(`workers: ${config.workers === 'auto' ? `auto (${workerCount(config)} here: the cores available, capped by the cgroup CPU quota)` : config.workers}`);
   for (const w of config.warnings) lines.push(`WARNING: ${w}`);
   return lines.join('\n') + '\n';
 }

@@ -3,7 +3,6 @@
 // relays SIGHUP/SIGTERM, and serves the admin endpoint for the whole group, with metrics
 // aggregated across workers (prom-client's AggregatorRegistry).
 import cluster, { type Worker } from 'node:cluster';
-import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
@@ -11,12 +10,14 @@ import type { Gateway } from '../gateway.js';
 import { createAdminServer } from '../admin/server.js';
 import { reloadFromFile } from './reload.js';
 import { watchConfig } from './watch.js';
+import { availableCpus } from './cpu-quota.js';
 
 type ToWorker = { hubgate: 'reload' } | { hubgate: 'shutdown' };
 type ToPrimary = { hubgate: 'status'; notReady: string | null };
 
-export function workerCount(config: Config): number {
-  return config.workers === 'auto' ? availableParallelism() : config.workers;
+/** `auto`: the cores this process may use, capped by its container's CPU quota. */
+export function workerCount(config: Pick<Config, 'workers'>): number {
+  return config.workers === 'auto' ? availableCpus() : config.workers;
 }
 
 function isHubgateMessage(m: unknown): m is { hubgate: string } {

@@ -223,6 +223,12 @@ describe('Kubernetes ConfigMap gateway.yaml', () => {
     expect(get(gatewayConfig(), 'admin.port')).toBe(containerPort('admin'));
   });
 
+  it('runs workers: auto, one per CPU of the container limit (the cgroup quota, not the node’s cores)', () => {
+    expect(gatewayConfig().workers).toBe('auto');
+    const cpu = str(get(container(), 'resources.limits.cpu'), 'limits.cpu');
+    expect(Number(cpu.replace(/m$/, '')) / (cpu.endsWith('m') ? 1000 : 1)).toBeGreaterThanOrEqual(1);
+  });
+
   it('listens on the container port the Service targets', () => {
     expect(get(gatewayConfig(), 'listen.port')).toBe(containerPort('https'));
     expect(containerPort('https')).toBe(8443);

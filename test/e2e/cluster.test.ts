@@ -65,6 +65,14 @@ describe('workers: 2', () => {
     expect(body).toContain(`hubgate_requests_total{app="shop",status="200"} ${served}`);
   });
 
+  it('keeps the process metrics per worker (CPU, memory, event-loop lag), labelled worker', async () => {
+    const { body } = await fetchText(adminPort, '/metrics');
+    for (const name of ['hubgate_process_cpu_seconds_total', 'hubgate_process_resident_memory_bytes', 'hubgate_nodejs_eventloop_lag_p99_seconds']) {
+      const workers = [...body.matchAll(new RegExp(`^${name}\\{worker="(\\d+)"\\} `, 'gm'))].map((m) => m[1]);
+      expect(new Set(workers).size, name).toBe(2);
+    }
+  });
+
   it('replaces a worker that dies, and keeps serving', async () => {
     const workerPids = [...new Set(lines.filter((l) => l.msg === 'hubgate listening').map((l) => l.pid as number))];
     const victim = workerPids[0]!;
