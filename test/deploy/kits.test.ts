@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { metricNames } from '../helpers/metric-names.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const deployDir = path.join(root, 'deploy');
@@ -369,25 +370,6 @@ const GATEWAY_METRICS = new Set([
   'hubgate_duplicates_total',
 ]);
 const STAGES = new Set(['address', 'chain', 'identity', 'certificate', 'route', 'method', 'verify_token', 'body', 'signature', 'forward', 'dedupe']);
-const PROMQL_WORDS = new Set([
-  'and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'inf', 'nan',
-]);
-
-/** Metric names in a PromQL expression: identifiers that are not functions, keywords or labels. */
-function metricNames(expr: string): string[] {
-  const s = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  const names: string[] = [];
-  for (const m of s.matchAll(/(?<![\w:.])([a-zA-Z_:][\w:]*)(\s*\()?/g)) {
-    const [, name, call] = m;
-    if (name !== undefined && call === undefined && !PROMQL_WORDS.has(name.toLowerCase())) names.push(name);
-  }
-  return names;
-}
-
 const alertsFile = path.join(deployDir, 'prometheus', 'hubgate-alerts.yaml');
 const rules = (): Obj[] =>
   arr(obj(documents(alertsFile)[0], 'rules file').groups, 'groups').flatMap((g) =>
