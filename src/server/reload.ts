@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { loadConfig, type Config, type AppConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../admin/metrics.js';
 
 export interface ReloadSummary {
   readonly appsAdded: string[];
@@ -55,6 +56,8 @@ export function restartOnlyChanges(before: Config, after: Config): string[] {
 export interface Reloadable {
   readonly config: Config;
   reload(next: Config): void;
+  /** hubgate_reloads_total{result}: a refused reload is otherwise visible only in the log. */
+  readonly metrics?: Pick<Metrics, 'reloads'>;
 }
 
 /** Returns the summary, or null when the new config was refused. */
@@ -64,10 +67,12 @@ export function reloadFromFile(target: Reloadable, log: Logger, env: NodeJS.Proc
     next = loadConfig(target.config.file, env);
   } catch (err) {
     log.error({ error: (err as Error).message }, 'reload refused: keeping the running configuration');
+    target.metrics?.reloads.inc({ result: 'refused' });
     return null;
   }
   const before = target.config;
   target.reload(next);
+  target.metrics?.reloads.inc({ result: 'applied' });
   const summary = diffConfigs(before, next);
   const needsRestart = restartOnlyChanges(before, next);
   for (const w of next.warnings) log.warn({ warning: w }, 'configuration warning');
