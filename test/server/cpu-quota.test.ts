@@ -4,6 +4,11 @@ import { describe, it, expect } from 'vitest';
 import { join, resolve } from 'node:path';
 import { availableCpus, cgroupCpuLimit, parseCpuMax, type CgroupPaths } from '../../src/server/cpu-quota.js';
 import { workerCount } from '../../src/server/cluster.js';
+import { summarize } from '../../src/cli/check.js';
+import { loadConfig } from '../../src/config/load.js';
+import { writeConfigFolder } from '../helpers/gateway.js';
+import { useStarted } from '../helpers/fixture.js';
+import { createTestPki } from '../helpers/pki.js';
 
 const FIXTURES = resolve(__dirname, '../fixtures/cgroup');
 const fixture = (name: string): CgroupPaths => ({
@@ -62,6 +67,12 @@ describe('workers: auto', () => {
 
   it('uses every core where no cgroup file exists', () => {
     expect(availableCpus({ root: join(FIXTURES, 'absent'), procSelfCgroup: join(FIXTURES, 'absent/proc') }, 6)).toBe(6);
+  });
+
+  const pki = useStarted('pki', () => createTestPki(), (p) => p.cleanup());
+  it('is what hubgate check reports for this machine', () => {
+    const file = writeConfigFolder(join(pki.dir, 'cfg'), pki, { workers: 'auto' }, [{ name: 'shop', path: '/webhooks/shop', upstream: 'http://127.0.0.1:3000/hook' }]);
+    expect(summarize(loadConfig(file, {}))).toContain(`workers: auto (${availableCpus()} here: the cores available, capped by the cgroup CPU quota)`);
   });
 
   it('is what the cluster starts for auto, and a number stays that number', () => {
