@@ -14,6 +14,8 @@ import type { Kind } from './helpers/collect.js';
 
 const RUNS = Number(process.env.HUBGATE_FUZZ_RUNS ?? 1200);
 const SEED = process.env.HUBGATE_FUZZ_SEED === undefined ? undefined : Number(process.env.HUBGATE_FUZZ_SEED);
+/** Long runs (npm run fuzz) need more than vitest's default 30 s per test. */
+const TIMEOUT = Math.max(30_000, RUNS * 5);
 const stats = new Map<string, number>();
 
 function check(kind: Kind, sample: Sample): void {
@@ -31,11 +33,11 @@ function check(kind: Kind, sample: Sample): void {
 describe(`differential fuzz against node's llhttp ${process.versions.llhttp} (${RUNS} runs each)`, () => {
   it('agrees with llhttp on every request, except the documented stricter classes', () => {
     fc.assert(fc.property(requests, (s) => check('request', s)), { numRuns: RUNS, seed: SEED, endOnFailure: true });
-  });
+  }, TIMEOUT);
 
   it('agrees with the node:http client parser on every upstream response, except the documented stricter classes', () => {
     fc.assert(fc.property(responses, (s) => check('response', s)), { numRuns: RUNS, seed: SEED, endOnFailure: true });
-  });
+  }, TIMEOUT);
 
   afterAll(() => {
     if (process.env.HUBGATE_FUZZ_STATS) console.log([...stats].sort().map(([k, n]) => `${k}: ${n}`).join('\n'));
@@ -53,5 +55,5 @@ describe('well-formed messages (both parsers accept, the same way)', () => {
       }),
       { numRuns: Math.ceil(RUNS / 2), seed: SEED, endOnFailure: true },
     );
-  });
+  }, TIMEOUT);
 });

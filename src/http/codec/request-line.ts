@@ -71,6 +71,7 @@ export function versionAt(buf: Buffer, i: number, end: number): '1.0' | '1.1' | 
       return new ParseError('HPE_INVALID_CONSTANT', 'expected HTTP/');
     }
   }
+  if (end - i > 8 && buf[i + 8] === CR) return bareCr();
   if (end - i !== 8 || buf[i + 5] !== 0x31 || buf[i + 6] !== 0x2e || (buf[i + 7] !== 0x30 && buf[i + 7] !== 0x31)) {
     return new ParseError('HPE_INVALID_VERSION', 'HTTP version other than 1.0 or 1.1');
   }

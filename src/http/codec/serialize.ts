@@ -40,7 +40,8 @@ export function requestHead(method: string, target: string, fields: readonly str
 
 /**
  * A complete response with a short body as one Buffer: one write, one TLS record. Adds the
- * Content-Length itself (the body's byte length), so `fields` must not frame the body.
+ * Content-Length itself (the body's byte length), so `fields` must not frame the body; a 1xx,
+ * 204 or 304 gets neither a body nor a Content-Length (RFC 9110 §8.6).
  */
 export function encodeResponse(status: number, reason: string | undefined, fields: readonly string[], body: string | Buffer = ''): Buffer {
   for (let i = 0; i < fields.length; i += 2) {
@@ -48,7 +49,9 @@ export function encodeResponse(status: number, reason: string | undefined, field
     if (name === 'content-length' || name === 'transfer-encoding') throw new InvalidFieldError(`${fields[i]} is set by encodeResponse`);
   }
   const bodyLength = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-  const head = `${appendFields(statusLine(status, reason), fields, true)}Content-Length: ${bodyLength}\r\n\r\n`;
+  const bodiless = status < 200 || status === 204 || status === 304;
+  if (bodiless && bodyLength > 0) throw new InvalidFieldError(`a ${status} response has no body`);
+  const head = `${appendFields(statusLine(status, reason), fields, true)}${bodiless ? '' : `Content-Length: ${bodyLength}\r\n`}\r\n`;
   const out = Buffer.allocUnsafe(head.length + bodyLength);
   out.write(head, 0, 'latin1');
   if (typeof body === 'string') out.write(body, head.length, 'utf8');
