@@ -1,7 +1,7 @@
 // The incremental state machine shared by the request and the response parser: lines of the
 // head, framing fields, Content-Length and chunked bodies, trailers, keep-alive, EOF. Bytes may
 // arrive split anywhere; every split point gives the same events (test/http/split.test.ts).
-import { CR, LF, HTAB, equalsLower } from './chars.js';
+import { CR, LF, HTAB, equalsLower, latin1 } from './chars.js';
 import { ParseError } from './errors.js';
 import { LineReader, INCOMPLETE, OVER_BUDGET } from './lines.js';
 import { FieldSpan, bareCr, scanField, parseContentLength, isChunked, connectionOptions, CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE } from './fields.js';
@@ -211,8 +211,8 @@ export abstract class Http1Parser<H extends MessageHead> {
     // Fields past the count limit are dropped from the head (as node:http's maxHeadersCount)
     // but still read for framing below: the message boundary must not depend on the limit.
     if (head.headers.length < this.limits.maxHeaderCount * 2) {
-      const value = line.toString('latin1', valueStart, valueEnd);
-      head.headers.push(line.toString('latin1', start, nameEnd), value);
+      const value = latin1(line, valueStart, valueEnd);
+      head.headers.push(latin1(line, start, nameEnd), value);
       this.field(line, start, nameEnd, value);
     } else {
       head.droppedHeaders++;

@@ -1,6 +1,6 @@
 // request-line = method SP request-target SP HTTP-version (RFC 9112 §3), read strictly: one SP
 // each, no HTTP/0.9 line, version HTTP/1.0 or HTTP/1.1 only.
-import { CLASS, TOKEN, TARGET, AUTHORITY, ALPHA, CR, SP, showByte } from './chars.js';
+import { CLASS, TOKEN, TARGET, AUTHORITY, ALPHA, CR, SP, showByte, latin1 } from './chars.js';
 import { ParseError } from './errors.js';
 import { bareCr } from './fields.js';
 
@@ -47,7 +47,7 @@ export function parseRequestLine(buf: Buffer, start: number, cr: number, maxTarg
   const version = versionAt(buf, j + 1, cr);
   if (version instanceof ParseError) return version;
   out.method = method;
-  out.target = buf.toString('latin1', t, j);
+  out.target = latin1(buf, t, j);
   out.version = version;
   return null;
 }
@@ -57,7 +57,7 @@ function methodAt(buf: Buffer, start: number, end: number): string | undefined {
   if (end - start === 4 && buf[start] === 0x50 && buf[start + 1] === 0x4f && buf[start + 2] === 0x53 && buf[start + 3] === 0x54) return 'POST';
   if (end - start === 3 && buf[start] === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54) return 'GET';
   if (end - start > 11 || end === start) return undefined;
-  const name = buf.toString('latin1', start, end);
+  const name = latin1(buf, start, end);
   return METHOD_SET.has(name) ? name : undefined;
 }
 

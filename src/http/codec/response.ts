@@ -1,7 +1,7 @@
 // The upstream side: parses the app's answers on a keep-alive connection to it. Stricter than
 // the parsers on either side of the hop (issue 14): an answer that is not well-formed HTTP/1.1
 // is an error, never a status passed on.
-import { CLASS, VALUE, CR, SP, showByte } from './chars.js';
+import { CLASS, VALUE, CR, SP, showByte, latin1 } from './chars.js';
 import { ParseError } from './errors.js';
 import { bareCr } from './fields.js';
 import { Http1Parser, type MessageEvents } from './parser.js';
@@ -52,7 +52,7 @@ export class ResponseParser extends Http1Parser<ResponseHead> {
         const c = line[i]!;
         if ((CLASS[c]! & VALUE) === 0) return c === CR ? bareCr() : new ParseError('HPE_INVALID_STATUS', `invalid byte ${showByte(c)} in the reason-phrase`);
       }
-      reason = line.toString('latin1', start + 13, cr);
+      reason = latin1(line, start + 13, cr);
     }
     const head = new ResponseHead();
     head.version = version;
