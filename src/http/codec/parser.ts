@@ -1,24 +1,26 @@
 // The incremental state machine shared by the request and the response parser: lines of the
 // head, framing fields, Content-Length and chunked bodies, trailers, keep-alive, EOF. Bytes may
 // arrive split anywhere; every split point gives the same events (test/http/split.test.ts).
-import { CR, LF, HTAB, equalsLower, latin1 } from './chars.js';
+import { CR, LF, latin1 } from './chars.js';
 import { ParseError } from './errors.js';
 import { LineReader, INCOMPLETE, OVER_BUDGET } from './lines.js';
-import { FieldSpan, bareCr, scanField, parseContentLength, isChunked, connectionOptions, CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE } from './fields.js';
+import { FieldSpan, bareCr, scanField } from './fields.js';
+import { FramingFields } from './framing.js';
 import { parseChunkLine } from './chunked.js';
-import { NAMES, type CodecLimits, type MessageHead, type HttpVersion } from './head.js';
+import type { CodecLimits, MessageHead } from './head.js';
 
+// States that read CRLF lines come first (below S_BODY), then those that read bytes.
 const S_START = 0; // before a message: empty lines, then the start line
 const S_HEAD = 1; // field lines until the empty line
-const S_BODY = 2; // `remaining` bytes of a Content-Length body
-const S_UNTIL_CLOSE = 3; // a response body read until EOF
-const S_CHUNK_LINE = 4;
-const S_CHUNK_DATA = 5;
-const S_CHUNK_CR = 6; // the CRLF after chunk data
-const S_CHUNK_LF = 7;
-const S_TRAILER = 8;
-const S_DONE = 9; // complete, onComplete not yet called (a pause came first)
-const S_CLOSED = 10; // after a message that ends the connection
+const S_CHUNK_LINE = 2;
+const S_TRAILER = 3;
+const S_BODY = 4; // `remaining` bytes of a Content-Length body
+const S_UNTIL_CLOSE = 5; // a response body read until EOF
+const S_CHUNK_DATA = 6;
+const S_CHUNK_CR = 7; // the CRLF after chunk data
+const S_CHUNK_LF = 8;
+const S_CLOSED = 9; // after a message that ends the connection
+const S_DONE = 10; // complete, onComplete not yet called (a pause came first)
 const S_DEAD = 11; // after an error
 
 export interface MessageEvents<H extends MessageHead> {
@@ -45,11 +47,8 @@ export abstract class Http1Parser<H extends MessageHead> {
   private budget: number;
   private readonly lines = new LineReader();
   private readonly span = new FieldSpan();
-  // Framing facts of the message being read.
-  protected contentLength = -1;
-  protected chunked = false;
-  private connection = 0;
-  private trailerClose = false;
+  /** What the fields of the message being read say about framing and persistence. */
+  protected readonly framing = new FramingFields();
 
   constructor(
     protected readonly events: MessageEvents<H>,
@@ -65,45 +64,13 @@ export abstract class Http1Parser<H extends MessageHead> {
     if (this.state === S_DEAD) return 0;
     this.paused = false;
     let pos = 0;
-    const len = buf.length;
     while (!this.paused) {
-      const state = this.state;
-      if (state === S_DONE) {
+      if (this.state === S_DONE) {
         this.complete();
         continue;
       }
-      if (pos >= len) break;
-      if (state === S_BODY || state === S_CHUNK_DATA) {
-        const n = Math.min(this.remaining, len - pos);
-        const chunk = buf.subarray(pos, pos + n);
-        pos += n;
-        this.remaining -= n;
-        if (this.remaining === 0) this.state = state === S_BODY ? S_DONE : S_CHUNK_CR;
-        this.events.onBody(chunk);
-      } else if (state === S_UNTIL_CLOSE) {
-        const chunk = buf.subarray(pos);
-        pos = len;
-        this.events.onBody(chunk);
-      } else if (state === S_CHUNK_CR || state === S_CHUNK_LF) {
-        if (buf[pos] !== (state === S_CHUNK_CR ? CR : LF)) {
-          this.fail(new ParseError(state === S_CHUNK_CR ? 'HPE_CR_EXPECTED' : 'HPE_LF_EXPECTED', 'chunk data not followed by CRLF'));
-          break;
-        }
-        pos++;
-        if (state === S_CHUNK_LF) this.section(S_CHUNK_LINE, this.limits.maxChunkLineBytes);
-        else this.state = S_CHUNK_LF;
-      } else if (state === S_CLOSED) {
-        // Like llhttp: stray line ends after the last message are ignored, anything else is
-        // a message the peer should not have sent.
-        const b = buf[pos];
-        if (b !== CR && b !== LF) {
-          this.fail(new ParseError('HPE_CLOSED_CONNECTION', 'data after a message that closes the connection'));
-          break;
-        }
-        pos++;
-      } else {
-        pos = this.line(buf, pos);
-      }
+      if (pos >= buf.length) break;
+      pos = this.state < S_BODY ? this.line(buf, pos) : this.bytes(buf, pos);
     }
     return pos;
   }
@@ -149,11 +116,35 @@ export abstract class Http1Parser<H extends MessageHead> {
     return false;
   }
 
-  /** Persistence from the version and the Connection options (RFC 9112 §9.3): `close`
-   *  always wins; HTTP/1.0 persists only with `keep-alive`. */
-  protected persistent(version: HttpVersion): boolean {
-    if ((this.connection & CONNECTION_CLOSE) !== 0) return false;
-    return version === '1.1' || (this.connection & CONNECTION_KEEP_ALIVE) !== 0;
+  /** Body bytes, the CRLF after chunk data, stray line ends after the last message. */
+  private bytes(buf: Buffer, pos: number): number {
+    const state = this.state;
+    if (state === S_BODY || state === S_CHUNK_DATA) {
+      const n = Math.min(this.remaining, buf.length - pos);
+      this.remaining -= n;
+      if (this.remaining === 0) this.state = state === S_BODY ? S_DONE : S_CHUNK_CR;
+      this.events.onBody(buf.subarray(pos, pos + n));
+      return pos + n;
+    }
+    if (state === S_UNTIL_CLOSE) {
+      this.events.onBody(buf.subarray(pos));
+      return buf.length;
+    }
+    const b = buf[pos];
+    if (state === S_CLOSED) {
+      // Like llhttp: stray line ends after the last message are ignored, anything else is a
+      // message the peer should not have sent.
+      if (b === CR || b === LF) return pos + 1;
+      this.fail(new ParseError('HPE_CLOSED_CONNECTION', 'data after a message that closes the connection'));
+      return pos;
+    }
+    if (b !== (state === S_CHUNK_CR ? CR : LF)) {
+      this.fail(new ParseError(state === S_CHUNK_CR ? 'HPE_CR_EXPECTED' : 'HPE_LF_EXPECTED', 'chunk data not followed by CRLF'));
+      return pos;
+    }
+    if (state === S_CHUNK_LF) this.section(S_CHUNK_LINE, this.limits.maxChunkLineBytes);
+    else this.state = S_CHUNK_LF;
+    return pos + 1;
   }
 
   private line(buf: Buffer, pos: number): number {
@@ -206,76 +197,30 @@ export abstract class Http1Parser<H extends MessageHead> {
     const span = this.span;
     const err = scanField(line, start, cr, span);
     if (err !== null) return err;
-    const { nameEnd, valueStart, valueEnd } = span;
     const head = this.head!;
     // Fields past the count limit are dropped from the head (as node:http's maxHeadersCount)
-    // but still read for framing below: the message boundary must not depend on the limit.
+    // but still read for framing: the message boundary must not depend on the limit.
     if (head.headers.length < this.limits.maxHeaderCount * 2) {
-      const value = latin1(line, valueStart, valueEnd);
-      head.headers.push(latin1(line, start, nameEnd), value);
-      this.field(line, start, nameEnd, value);
+      const value = latin1(line, span.valueStart, span.valueEnd);
+      head.headers.push(latin1(line, start, span.nameEnd), value);
+      this.field(line, start, span.nameEnd, value);
     } else {
       head.droppedHeaders++;
     }
-    switch (nameEnd - start) {
-      case 10:
-      case 16:
-        if (equalsLower(line, start, nameEnd, NAMES.connection) || equalsLower(line, start, nameEnd, NAMES.proxyConnection)) {
-          // llhttp reads Proxy-Connection as Connection; so do we, never to keep alive longer.
-          this.connection |= connectionOptions(line, valueStart, valueEnd);
-        }
-        return null;
-      case 14:
-        if (!equalsLower(line, start, nameEnd, NAMES.contentLength)) return null;
-        return tabAfter(line, valueEnd, cr) ?? this.setContentLength(line, valueStart, valueEnd);
-      case 17:
-        if (!equalsLower(line, start, nameEnd, NAMES.transferEncoding)) return null;
-        return tabAfter(line, valueEnd, cr) ?? this.setTransferEncoding(line, valueStart, valueEnd);
-      default:
-        return null;
-    }
-  }
-
-  private setContentLength(line: Buffer, start: number, end: number): ParseError | null {
-    if (this.contentLength !== -1) return new ParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'more than one Content-Length field');
-    if (this.chunked) return new ParseError('HPE_INVALID_CONTENT_LENGTH', 'Content-Length together with Transfer-Encoding');
-    const n = parseContentLength(line, start, end);
-    if (n < 0) return new ParseError('HPE_INVALID_CONTENT_LENGTH', 'Content-Length is not one integer below 2^53');
-    this.contentLength = n;
-    return null;
-  }
-
-  private setTransferEncoding(line: Buffer, start: number, end: number): ParseError | null {
-    if (this.chunked) return new ParseError('HPE_INVALID_TRANSFER_ENCODING', 'more than one Transfer-Encoding field');
-    if (this.contentLength !== -1) return new ParseError('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding together with Content-Length');
-    if (!isChunked(line, start, end)) return new ParseError('HPE_INVALID_TRANSFER_ENCODING', 'transfer coding other than a lone chunked');
-    this.chunked = true;
-    return null;
+    return this.framing.headField(line, start, cr, span);
   }
 
   /** Trailer fields are checked, bounded and dropped: never merged into the head, where a
    *  signature or a framing field could otherwise arrive after the body it governs. */
   private trailerField(line: Buffer, start: number, cr: number): ParseError | null {
-    const span = this.span;
-    const err = scanField(line, start, cr, span);
-    if (err !== null) return err;
-    const { nameEnd } = span;
-    if (equalsLower(line, start, nameEnd, NAMES.contentLength)) return new ParseError('HPE_INVALID_CONTENT_LENGTH', 'Content-Length in a trailer section');
-    if (equalsLower(line, start, nameEnd, NAMES.transferEncoding)) return new ParseError('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in a trailer section');
-    if (equalsLower(line, start, nameEnd, NAMES.connection) || equalsLower(line, start, nameEnd, NAMES.proxyConnection)) {
-      // llhttp lets a trailing `Connection: close` end the connection; never keep alive longer.
-      if ((connectionOptions(line, span.valueStart, span.valueEnd) & CONNECTION_CLOSE) !== 0) this.trailerClose = true;
-    }
-    return null;
+    return scanField(line, start, cr, this.span) ?? this.framing.trailerField(line, start, this.span);
   }
 
   private headDone(): void {
     const head = this.head!;
     const verdict = this.decide(head);
     if (verdict instanceof ParseError) return this.fail(verdict);
-    this.contentLength = -1;
-    this.chunked = false;
-    this.connection = 0;
+    this.framing.clearHead();
     if (!verdict) {
       // llhttp applies keep-alive to a 1xx too: after `HTTP/1.1 100 …` with `Connection:
       // close`, or an HTTP/1.0 1xx, nothing more may be read.
@@ -301,9 +246,9 @@ export abstract class Http1Parser<H extends MessageHead> {
   }
 
   private complete(): void {
-    const keepAlive = this.head!.keepAlive && !this.trailerClose;
+    const keepAlive = this.head!.keepAlive && !this.framing.trailerClose;
     this.section(keepAlive ? S_START : S_CLOSED, this.limits.maxHeaderBytes);
-    this.trailerClose = false;
+    this.framing.trailerClose = false;
     this.head = null;
     this.afterMessage();
     this.events.onComplete(keepAlive);
@@ -341,14 +286,4 @@ export abstract class Http1Parser<H extends MessageHead> {
     this.head = null;
     this.events.onError(err);
   }
-}
-
-/** A framing field's value may be followed by SP but not HTAB: llhttp 9.3 refuses both
- *  `Content-Length: 5<HTAB>` and `Transfer-Encoding: chunked<HTAB>` (9.4 still the second), and
- *  on framing we take the narrowest reading of the parsers around us. */
-function tabAfter(line: Buffer, valueEnd: number, cr: number): ParseError | null {
-  for (let i = valueEnd; i < cr; i++) {
-    if (line[i] === HTAB) return new ParseError('HPE_INVALID_HEADER_TOKEN', 'HTAB after a Content-Length or Transfer-Encoding value');
-  }
-  return null;
 }

@@ -50,18 +50,18 @@ export class RequestParser extends Http1Parser<RequestHead> {
 
   protected decide(head: RequestHead): ParseError | boolean {
     // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means its framing is faulty.
-    if (this.chunked && head.version === '1.0') return new ParseError('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in an HTTP/1.0 request');
-    head.keepAlive = this.persistent(head.version);
+    if (this.framing.chunked && head.version === '1.0') return new ParseError('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in an HTTP/1.0 request');
+    head.keepAlive = this.framing.persistent(head.version);
     if (head.method === 'CONNECT') {
       // What follows a CONNECT head is a tunnel, not a body (RFC 9110 §9.3.6); we never open
       // one, so the connection ends with this request.
       head.framing = 'none';
       head.contentLength = 0;
       head.keepAlive = false;
-    } else if (this.chunked) {
+    } else if (this.framing.chunked) {
       head.framing = 'chunked';
     } else {
-      head.contentLength = this.contentLength > 0 ? this.contentLength : 0;
+      head.contentLength = this.framing.contentLength > 0 ? this.framing.contentLength : 0;
       head.framing = head.contentLength > 0 ? 'length' : 'none';
     }
     return true;

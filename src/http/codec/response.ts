@@ -65,10 +65,10 @@ export class ResponseParser extends Http1Parser<ResponseHead> {
   protected field(): void {}
 
   protected decide(head: ResponseHead): ParseError | boolean {
-    if (this.chunked && head.version === '1.0') return new ParseError('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in an HTTP/1.0 response');
+    if (this.framing.chunked && head.version === '1.0') return new ParseError('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in an HTTP/1.0 response');
     const status = head.status;
     if (status < 200) {
-      head.keepAlive = this.persistent(head.version);
+      head.keepAlive = this.framing.persistent(head.version);
       // We never ask to switch protocols; a 101 would hand the connection to the app.
       if (status === 101) return new ParseError('HPE_INVALID_STATUS', '101 Switching Protocols was not asked for');
       if (++this.interimCount > this.limits.maxInterimResponses) return new ParseError('HPE_INVALID_STATUS', 'more 1xx responses than limits.maxInterimResponses');
@@ -78,15 +78,15 @@ export class ResponseParser extends Http1Parser<ResponseHead> {
     if (status === 204 || status === 304) {
       head.framing = 'none';
       head.contentLength = 0;
-    } else if (this.chunked) {
+    } else if (this.framing.chunked) {
       head.framing = 'chunked';
-    } else if (this.contentLength >= 0) {
-      head.contentLength = this.contentLength;
-      head.framing = this.contentLength > 0 ? 'length' : 'none';
+    } else if (this.framing.contentLength >= 0) {
+      head.contentLength = this.framing.contentLength;
+      head.framing = this.framing.contentLength > 0 ? 'length' : 'none';
     } else {
       head.framing = 'close';
     }
-    head.keepAlive = head.framing !== 'close' && this.persistent(head.version);
+    head.keepAlive = head.framing !== 'close' && this.framing.persistent(head.version);
     return true;
   }
 
