@@ -2,11 +2,11 @@
 // The only place that reads configuration files or the environment (STYLE.md §2).
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, resolve, join, basename } from 'node:path';
-import { parseDocument, LineCounter } from 'yaml';
 import { parsePrefix } from '../allowlist/address.js';
-import type { ZodType } from 'zod';
 import { gatewaySchema, appSchema, REDIS_URL, type GatewayFile, type AppFile } from './schema.js';
-import { ConfigError, ConfigErrors, keyPath } from './errors.js';
+import { ConfigError } from './errors.js';
+import { parseYaml } from './yaml.js';
+import { loadTenants } from './tenants.js';
 import { readSecret } from './secrets.js';
 import {
   readFileOrFail, parseCertificates, parsePrivateKey, assertKeyMatches,
@@ -14,37 +14,9 @@ import {
 } from './pem.js';
 import type { Config, AppConfig, TrustAnchor } from './types.js';
 
-export type { Config, AppConfig, TrustAnchor } from './types.js';
+export type { Config, AppConfig, TrustAnchor, Destination, Tenant } from './types.js';
 
 export const DEFAULT_CONFIG_FILE = 'config/gateway.yaml';
-
-function parseYaml<T>(path: string, schema: ZodType<T, any, any>): T {
-  const text = readFileOrFail(path, path, '', 'config file');
-  // prettyErrors would quote the offending source line, which may hold a secret: only the line
-  // number is reported.
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = lineCounter.linePos(e.pos[0]).line;
-    throw new ConfigError(path, line ? `line ${line}` : '', `invalid YAML: ${e.message.split('\n')[0]}`);
-  }
-  const result = schema.safeParse(doc.toJS() ?? {});
-  if (result.success) return result.data;
-  throw new ConfigErrors(
-    result.error.issues.flatMap((issue) => {
-      if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((k) => new ConfigError(path, keyPath([...issue.path, k]), 'unknown key'));
-      }
-      // zod's own wording ("Expected string, received number"); custom messages pass through.
-      if (issue.code === 'invalid_type' && /^(Expected|Required)/.test(issue.message)) {
-        const got = issue.received === 'undefined' ? 'is required' : `must be ${issue.expected}, not ${issue.received}`;
-        return new ConfigError(path, keyPath(issue.path), got);
-      }
-      return new ConfigError(path, keyPath(issue.path), issue.message);
-    }),
-  );
-}
 
 function checkCidrs(list: string[], file: string, key: string): void {
   // The same strict parser the allowlist matches with: host bits set (10.0.0.1/8) or leading
@@ -82,6 +54,7 @@ function loadApp(path: string, env: NodeJS.ProcessEnv): AppConfig {
   const dir = dirname(path);
   const upstream = new URL(app.upstream);
   const upstreamPath = upstream.pathname === '/' ? '' : upstream.pathname.replace(/\/$/, '');
+  const { tenants, fanOut, tenantsDir } = loadTenants(app, path, env);
   return Object.freeze({
     name: app.name,
     file: path,
@@ -96,6 +69,9 @@ function loadApp(path: string, env: NodeJS.ProcessEnv): AppConfig {
     ],
     verifyToken: app.verifyToken ? readSecret(app.verifyToken, path, 'verifyToken', dir, env) : undefined,
     dedupe: resolveDedupe(app.dedupe, path, dir, env),
+    tenants,
+    fanOut,
+    tenantsDir,
   });
 }
 

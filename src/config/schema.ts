@@ -119,27 +119,69 @@ const dedupeSchema = z
   })
   .strict();
 
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const NAME_RULE = 'must be 1–64 letters, digits, _ . -';
+
+const httpUpstream = z.string().refine((u) => {
+  try {
+    const url = new URL(u);
+    return url.protocol === 'http:' && url.search === '' && url.hash === '' && url.username === '';
+  } catch {
+    return false;
+  }
+}, 'must be an http:// URL without query, fragment or credentials');
+
+// Meta's ids are strings: an unquoted 17-digit Instagram id would reach YAML as an inexact number.
+const metaId = z.string({
+  errorMap: (issue, ctx) => ({
+    message: issue.code === 'invalid_type' ? 'must be a quoted string ("106540352242922"): YAML reads long unquoted numbers inexactly' : ctx.defaultError,
+  }),
+}).regex(/^[^\s]+$/, 'must be a non-empty id without spaces');
+
+/** SPEC §9: a tenant takes the events of its phone numbers, then of its entry ids (WABA, Page or
+ *  Instagram account). Inline under `tenants:`, or one file per tenant in `tenantsDir`. */
+export const tenantSchema = z
+  .object({
+    name: z.string().regex(NAME, NAME_RULE),
+    phoneNumberIds: z.array(metaId).default([]),
+    entryIds: z.array(metaId).default([]),
+    upstream: httpUpstream,
+    // Rewritten bodies are signed with it; default: the app secret.
+    signingSecret: secretRef.optional(),
+  })
+  .strict()
+  .refine((t) => t.phoneNumberIds.length + t.entryIds.length > 0, 'must list at least one phoneNumberIds or entryIds value');
+export type TenantFile = z.infer<typeof tenantSchema>;
+
+/** SPEC §9: every event of the app also goes here. `required: false` → a failure is counted,
+ *  never retried by hubgate, and does not make Meta retry. */
+const fanOutSchema = z
+  .object({
+    name: z.string().regex(NAME, NAME_RULE),
+    upstream: httpUpstream,
+    required: z.boolean().default(true),
+    signingSecret: secretRef.optional(),
+  })
+  .strict();
+
 export const appSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1–64 letters, digits, _ . -'),
+    name: z.string().regex(NAME, NAME_RULE),
     host: z.string().min(1).optional(),
     path: z
       .string()
       .regex(/^\/[^?#\s]*$/, 'must start with / and hold no query, fragment or space')
       .refine((p) => p === '/' || !p.endsWith('/'), 'must not end with / (prefixes match on segment boundaries)')
       .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain . or .. segments'),
-    upstream: z.string().refine((u) => {
-      try {
-        const url = new URL(u);
-        return url.protocol === 'http:' && url.search === '' && url.hash === '' && url.username === '';
-      } catch {
-        return false;
-      }
-    }, 'must be an http:// URL without query, fragment or credentials'),
+    upstream: httpUpstream,
     appSecret: secretRef,
     previousAppSecrets: z.array(secretRef).default([]),
     verifyToken: secretRef.optional(),
     dedupe: dedupeSchema.default({}),
+    tenants: z.array(tenantSchema).optional(),
+    // A folder of tenant files (relative to this app file), reloaded with the config.
+    tenantsDir: z.string().min(1).optional(),
+    fanOut: z.array(fanOutSchema).default([]),
   })
   .strict();
 export type AppFile = z.infer<typeof appSchema>;

@@ -8,6 +8,28 @@ export interface TrustAnchor extends CertificateInfo {
   readonly isDigiCertEvRoot: boolean;
 }
 
+/** Where events go (SPEC.md §9): a tenant, a fan-out destination, or the app's own upstream. */
+export interface Destination {
+  /** Unique within the app; the app's own upstream is `upstream`. Named in logs and metrics. */
+  readonly name: string;
+  readonly upstream: string;
+  readonly upstreamOrigin: string;
+  /** Upstream path prefix without trailing slash; '' for the root. */
+  readonly upstreamPath: string;
+  /** Meta gets 2xx only if every required destination that received events answered 2xx.
+   *  Tenants and the app's upstream always are. */
+  readonly required: boolean;
+  /** Bodies hubgate writes for it are signed with this; undefined: the app secret. */
+  readonly signingSecret: Buffer | undefined;
+}
+
+export interface Tenant extends Destination {
+  /** The file it was read from: the app file, or its own file in `tenantsDir`. */
+  readonly file: string;
+  readonly phoneNumberIds: readonly string[];
+  readonly entryIds: readonly string[];
+}
+
 export interface AppConfig {
   readonly name: string;
   readonly file: string;
@@ -24,6 +46,11 @@ export interface AppConfig {
   readonly verifyToken: Buffer | undefined;
   /** With a Redis URL given as a secret form resolved to the URL itself. */
   readonly dedupe: Omit<AppFile['dedupe'], 'store'> & { readonly store: Exclude<AppFile['dedupe']['store'], { redis: unknown }> | { readonly redis: string } };
+  /** SPEC §9; empty when the app routes nothing. */
+  readonly tenants: readonly Tenant[];
+  readonly fanOut: readonly Destination[];
+  /** The resolved `tenantsDir` (watched with the apps folder), if any. */
+  readonly tenantsDir: string | undefined;
 }
 
 export interface Config {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Claim, DedupeStore, KeyState } from './store.js';
+import { singleKeyOps, type DedupeStore, type KeyState } from './store.js';
 
 /**
  * In-process store: a bounded LRU with TTL. No timer per key — entries expire lazily when
@@ -82,15 +82,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DedupeStore
     }
   }
 
-  function claim(key: string, holdMs: number): Claim {
+  function claim(key: string, holdMs: number, token: string): 'claimed' | 'delivered' | 'in_flight' {
     const k = compactKey(key);
-    if (liveDelivered(k)) return { state: 'delivered' };
-    if (liveInFlight(k) !== undefined) return { state: 'in_flight' };
-    const token = String(++seq);
+    if (liveDelivered(k)) return 'delivered';
+    if (liveInFlight(k) !== undefined) return 'in_flight';
     inFlight.set(k, { token, until: now() + holdMs });
     purgeHead(inFlight, (v) => v.until <= now());
     evictBeyond(inFlight);
-    return { state: 'claimed', token };
+    return 'claimed';
   }
 
   function commit(key: string, ttlMs: number): void {
@@ -113,11 +112,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DedupeStore
     return liveInFlight(k) !== undefined ? 'in_flight' : 'absent';
   }
 
+  // Synchronous inside each call, so a batch is atomic with respect to every other caller.
+  const batches: Pick<DedupeStore, 'claimAll' | 'commitAll' | 'releaseAll' | 'stateAll'> = {
+    claimAll: async (keys, holdMs) => {
+      const token = String(++seq);
+      return { token, states: keys.map((key) => claim(key, holdMs, token)) };
+    },
+    commitAll: async (keys, ttlMs) => {
+      for (const key of keys) commit(key, ttlMs);
+    },
+    releaseAll: async (keys, token) => {
+      for (const key of keys) release(key, token);
+    },
+    stateAll: async (keys) => keys.map(state),
+  };
+
   return {
-    claim: async (key, holdMs) => claim(key, holdMs),
-    commit: async (key, ttlMs) => commit(key, ttlMs),
-    release: async (key, token) => release(key, token),
-    state: async (key) => state(key),
+    ...batches,
+    ...singleKeyOps(batches),
     ready: async () => true,
     close: async () => {
       delivered.clear();

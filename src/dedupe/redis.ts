@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DedupeStoreError, type Claim, type DedupeStore, type KeyState, type StoreOp } from './store.js';
+import { DedupeStoreError, singleKeyOps, type BatchClaim, type DedupeStore, type KeyState, type StoreOp } from './store.js';
 
 /**
  * Shared store for several replicas (SPEC.md §8). Values:
@@ -28,18 +28,35 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 500;
 const VALUE_DELIVERED = 'delivered';
 const INFLIGHT = 'inflight:';
 
-// SET NX PX, then the current value in the same round trip, atomically (SET … NX GET needs
-// Redis ≥ 7.0; a script also works on 6.x).
-const CLAIM_LUA = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 'claimed' end
-return redis.call('GET', KEYS[1])`;
-// Delete only if the claim is still ours (compare-and-delete, atomic).
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+// SET NX PX per key, in one script so the batch is atomic (no other claim interleaves), answering
+// c(laimed), d(elivered), i(n flight) or ? (a value that is not ours) per key.
+const CLAIM_ALL_LUA = `local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('SET', key, ARGV[1], 'NX', 'PX', ARGV[2]) then out[i] = 'c'
+  else
+    local v = redis.call('GET', key)
+    if v == 'delivered' then out[i] = 'd'
+    elseif v and string.sub(v, 1, 9) == 'inflight:' then out[i] = 'i'
+    else out[i] = '?' end
+  end
+end
+return out`;
+const COMMIT_ALL_LUA = `for _, key in ipairs(KEYS) do redis.call('SET', key, 'delivered', 'PX', ARGV[1]) end
+return #KEYS`;
+// Delete only the claims that are still ours (compare-and-delete, atomic).
+const RELEASE_ALL_LUA = `local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then n = n + redis.call('DEL', key) end
+end
+return n`;
 
 interface ScriptedRedis extends Redis {
-  hubgateClaim(key: string, value: string, holdMs: number): Promise<string | null>;
-  hubgateRelease(key: string, value: string): Promise<number>;
+  hubgateClaimAll(...args: [number, ...string[]]): Promise<string[]>;
+  hubgateCommitAll(...args: [number, ...string[]]): Promise<number>;
+  hubgateReleaseAll(...args: [number, ...string[]]): Promise<number>;
 }
+
+const CLAIM_STATES = { c: 'claimed', d: 'delivered', i: 'in_flight' } as const;
 
 export function createRedisStore(options: RedisStoreOptions): DedupeStore {
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -54,8 +71,10 @@ export function createRedisStore(options: RedisStoreOptions): DedupeStore {
     // Keep reconnecting for ever, backing off to 2 s: Redis coming back restores dedupe.
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   }) as ScriptedRedis;
-  client.defineCommand('hubgateClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
-  client.defineCommand('hubgateRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
+  // numberOfKeys is passed per call: a batch has as many keys as the delivery has events.
+  client.defineCommand('hubgateClaimAll', { lua: CLAIM_ALL_LUA });
+  client.defineCommand('hubgateCommitAll', { lua: COMMIT_ALL_LUA });
+  client.defineCommand('hubgateReleaseAll', { lua: RELEASE_ALL_LUA });
 
   let healthy = true;
   client.on('ready', () => {
@@ -87,25 +106,36 @@ export function createRedisStore(options: RedisStoreOptions): DedupeStore {
     throw new DedupeStoreError(op, new Error('unexpected value under the dedupe key prefix'));
   }
 
-  return {
-    claim: (key, holdMs) =>
-      call('claim', async (): Promise<Claim> => {
+  const prefixed = (keys: readonly string[]): string[] => keys.map((k) => prefix + k);
+  const batches: Pick<DedupeStore, 'claimAll' | 'commitAll' | 'releaseAll' | 'stateAll'> = {
+    claimAll: (keys, holdMs) =>
+      call('claim', async (): Promise<BatchClaim> => {
         const token = `${INFLIGHT}${instance}.${++seq}`;
-        const reply = await client.hubgateClaim(prefix + key, token, Math.max(1, Math.ceil(holdMs)));
-        if (reply === 'claimed') return { state: 'claimed', token };
-        const state = parseState('claim', reply);
-        // 'absent' cannot follow a failed SET NX inside one script; treat it as contention.
-        return state === 'delivered' ? { state: 'delivered' } : { state: 'in_flight' };
+        const hold = String(Math.max(1, Math.ceil(holdMs)));
+        const reply = await client.hubgateClaimAll(keys.length, ...prefixed(keys), token, hold);
+        const states = reply.map((r) => {
+          const state = CLAIM_STATES[r as keyof typeof CLAIM_STATES];
+          // Someone else's data under our prefix: do not guess, let the caller forward.
+          if (state === undefined) throw new Error('unexpected value under the dedupe key prefix');
+          return state;
+        });
+        return { token, states };
       }),
-    commit: (key, ttlMs) =>
+    commitAll: (keys, ttlMs) =>
       call('commit', async () => {
-        await client.set(prefix + key, VALUE_DELIVERED, 'PX', Math.max(1, Math.ceil(ttlMs)));
+        await client.hubgateCommitAll(keys.length, ...prefixed(keys), String(Math.max(1, Math.ceil(ttlMs))));
       }),
-    release: (key, token) =>
+    releaseAll: (keys, token) =>
       call('release', async () => {
-        await client.hubgateRelease(prefix + key, token);
+        await client.hubgateReleaseAll(keys.length, ...prefixed(keys), token);
       }),
-    state: (key) => call('state', async () => parseState('state', await client.get(prefix + key))),
+    stateAll: (keys) =>
+      call('state', async () => (await client.mget(prefixed(keys))).map((v) => parseState('state', v))),
+  };
+
+  return {
+    ...batches,
+    ...singleKeyOps(batches),
     // Deliveries arriving before the connection is up are forwarded undeduplicated (the
     // offline queue is off); awaiting this at startup narrows that window.
     ready: (timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS) => {

@@ -113,6 +113,10 @@ describe('deduper, store failing', () => {
       commit: wrap('commit', inner.commit),
       release: wrap('release', inner.release),
       state: wrap('state', inner.state),
+      claimAll: wrap('claim', inner.claimAll),
+      commitAll: wrap('commit', inner.commitAll),
+      releaseAll: wrap('release', inner.releaseAll),
+      stateAll: wrap('state', inner.stateAll),
       ready: inner.ready,
       close: inner.close,
     };

@@ -19,6 +19,9 @@ function app(name: string, path: string, upstream: string, host?: string): AppCo
     secrets: [Buffer.from('secret')],
     verifyToken: undefined,
     dedupe: { enabled: false, ttlSeconds: 129_600, store: 'memory' },
+    tenants: [],
+    fanOut: [],
+    tenantsDir: undefined,
   };
 }
 
