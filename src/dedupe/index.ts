@@ -3,12 +3,12 @@ import { createMemoryStore } from './memory.js';
 import { createRedisStore } from './redis.js';
 import type { DedupeStore } from './store.js';
 
-export { createDeduper, type Deduper, type DeduperOptions } from './coordinator.js';
+export { createDeduper, type BatchResult, type Deduper, type DeduperOptions, type KeyFate } from './coordinator.js';
 export { bodySha256, dedupeKey } from './key.js';
 export { createMemoryStore, DEFAULT_MAX_ENTRIES, type MemoryStoreOptions } from './memory.js';
 export { type DedupeResult } from './outcome.js';
 export { createRedisStore, DEFAULT_KEY_PREFIX, type RedisStoreOptions } from './redis.js';
-export { DedupeStoreError, isDedupeStoreError, type Claim, type DedupeStore, type KeyState } from './store.js';
+export { DedupeStoreError, isDedupeStoreError, type BatchClaim, type Claim, type DedupeStore, type KeyState } from './store.js';
 export { type DedupeLog } from './warn.js';
 
 /** `dedupe.store` of an app file, validated and with secrets resolved by config/schema.ts. */
