@@ -13,11 +13,12 @@ import { checkMethod } from './pipeline/method.js';
 import { verifyToken } from './pipeline/verify-token.js';
 import { readBody, type Body } from './pipeline/body.js';
 import { startHmacs, checkSignature } from './pipeline/signature.js';
-import { outboundRequest, type Forwarder, type Forwarded } from './pipeline/forward.js';
+import { outboundRequest, type ForwardContext, type Forwarder, type Forwarded } from './pipeline/forward.js';
 import { createUndiciForwarder } from './upstream/undici.js';
 import type { HubRequest, Responder } from './http/exchange.js';
 import { createDedupeStores, createDedupers, deduplicate, type DedupeStores } from './pipeline/dedupe.js';
 import type { Deduper } from './dedupe/index.js';
+import { createEventReaders, forwardEvents, readNotification, type EventReader } from './pipeline/events.js';
 import { sendChallenge, sendDuplicate } from './http/respond.js';
 import { reportConnectionRefusal, startRecord, type RequestRecord } from './server/record.js';
 import { createListeners, type Listeners, type Admission } from './server/listeners.js';
@@ -33,6 +34,8 @@ export interface GatewayState {
   readonly checkIdentity: ReturnType<typeof createIdentityChecker>;
   /** By app name, for apps with `dedupe.enabled` (SPEC §8). */
   readonly dedupers: ReadonlyMap<string, Deduper>;
+  /** By app name: the apps that read Meta events (SPEC §9), i.e. those with dedupe. */
+  readonly events: ReadonlyMap<string, EventReader>;
 }
 
 export interface Connection {
@@ -53,11 +56,13 @@ export interface GatewayOptions {
 }
 
 export function buildState(config: Config, stores: DedupeStores, log: Logger, metrics: Metrics): GatewayState {
+  const dedupers = createDedupers(config.apps, stores, log, metrics, config.limits.upstreamTimeoutMs);
   return {
     config,
     router: createRouter(config.apps),
     checkIdentity: createIdentityChecker(config.clientAuth),
-    dedupers: createDedupers(config.apps, stores, log, metrics, config.limits.upstreamTimeoutMs),
+    dedupers,
+    events: createEventReaders(config.apps, dedupers),
   };
 }
 
@@ -111,24 +116,46 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     return { ...accepted, state: current, peer: verdict };
   }
 
-  /** Stage 9, once per body among everyone sharing the dedupe store when the app asks for it. */
-  async function deliver(rec: RequestRecord, res: Responder, deduper: Deduper | undefined, body: Body, forward: () => Promise<Forwarded | Refusal>): Promise<void> {
+  /** Stage 9 for a body forwarded whole: once per body among everyone sharing the dedupe store
+   *  when the app asks for it. */
+  async function deliver(rec: RequestRecord, res: Responder, deduper: Deduper | undefined, body: Body, forward: () => Promise<Forwarded | Refusal>, unparsed?: string): Promise<void> {
     let forwarded: Forwarded | Refusal;
     if (deduper) {
       const once = await deduplicate(deduper, rec.app, body.chunks, forward);
-      if (once.kind === 'refused') return rec.refuse(once.refusal);
+      if (once.kind === 'refused') return rec.refuse(once.refusal, false, { unparsed });
       if (once.kind === 'duplicate') {
         metrics.duplicates.inc({ app: rec.app });
         sendDuplicate(res);
-        return rec.done(200, { duplicate: true });
+        return rec.done(200, { duplicate: true, unparsed });
       }
       forwarded = once.result;
     } else {
       forwarded = await forward();
     }
-    if (isRefusal(forwarded)) return rec.refuse(forwarded);
+    if (isRefusal(forwarded)) return rec.refuse(forwarded, false, { unparsed });
     metrics.upstreamDuration.observe({ app: rec.app }, forwarded.upstreamSeconds);
-    rec.done(forwarded.status, { upstreamSeconds: forwarded.upstreamSeconds });
+    rec.done(forwarded.status, { upstreamSeconds: forwarded.upstreamSeconds, unparsed });
+  }
+
+  /** Stage 9: a notification's events go to their destinations (SPEC §8–§9); any other body
+   *  goes whole to the app's upstream, and is counted when the app reads events. */
+  async function forwardStage(rec: RequestRecord, req: HubRequest, res: Responder, current: GatewayState, context: ForwardContext): Promise<void> {
+    const isPost = req.method === 'POST';
+    const reader = isPost ? current.events.get(rec.app) : undefined;
+    let unparsed: string | undefined;
+    if (reader) {
+      const notification = readNotification(context.body);
+      if (notification !== 'no_events' && !('unparsed' in notification)) {
+        return forwardEvents({ req, res, rec, context, notification, reader, forwarder, metrics });
+      }
+      if (notification !== 'no_events') {
+        unparsed = notification.unparsed;
+        metrics.eventsUnparsed.inc({ app: rec.app });
+      }
+    }
+    const outbound = outboundRequest(req, context);
+    const deduper = isPost ? current.dedupers.get(rec.app) : undefined;
+    await deliver(rec, res, deduper, context.body, () => forwarder.send(outbound, res, context.upstreamTimeoutMs), unparsed);
   }
 
   /** Stages 3b–9 for one request on an accepted connection. */
@@ -161,8 +188,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
       if (badSignature) return rec.refuse(badSignature);
     }
     const context = { routed, body, peer: conn.peer, clientAddress: conn.clientAddress, upstreamTimeoutMs: limits.upstreamTimeoutMs };
-    const outbound = outboundRequest(req, context);
-    await deliver(rec, res, isPost ? current.dedupers.get(rec.app) : undefined, body, () => forwarder.send(outbound, res, limits.upstreamTimeoutMs)); // 9
+    await forwardStage(rec, req, res, current, context); // 9
   }
 
   const listeners: Listeners = createListeners({

@@ -17,6 +17,10 @@ export interface Metrics {
   readonly connections: Gauge;
   readonly duplicates: Counter<'app'>;
   readonly dedupeStoreErrors: Counter;
+  /** SPEC §9: events by destination (`tenant`: a tenant, a fan-out destination, or `upstream`). */
+  readonly events: Counter<'app' | 'tenant' | 'outcome'>;
+  readonly eventsUnparsed: Counter<'app'>;
+  readonly fanOutFailures: Counter<'app' | 'destination'>;
   readonly reloads: Counter<'result'>;
   reject(refusal: Refusal): void;
 }
@@ -93,6 +97,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     dedupeStoreErrors: new Counter({
       name: 'hubgate_dedupe_store_errors_total',
       help: 'Dedupe store failures (the delivery was forwarded anyway)',
+      registers,
+    }),
+    events: new Counter({
+      name: 'hubgate_events_total',
+      help: 'Meta events by app, destination (tenant, fan-out or upstream) and outcome: delivered, duplicate, failed',
+      labelNames: ['app', 'tenant', 'outcome'] as const,
+      registers,
+    }),
+    eventsUnparsed: new Counter({
+      name: 'hubgate_events_unparsed_total',
+      help: 'POST bodies of event-reading apps that were not a Meta notification, forwarded whole to the app upstream',
+      labelNames: ['app'] as const,
+      registers,
+    }),
+    fanOutFailures: new Counter({
+      name: 'hubgate_fanout_failures_total',
+      help: 'Deliveries a fan-out destination that is not required did not take (not retried by hubgate)',
+      labelNames: ['app', 'destination'] as const,
       registers,
     }),
     reloads: new Counter({

@@ -30,3 +30,11 @@ const DUPLICATE = [...BASE_HEADERS, 'x-hubgate-duplicate', '1', 'content-length'
 export function sendDuplicate(res: Responder): void {
   res.send(200, DUPLICATE, '');
 }
+
+const ACCEPTED = [...BASE_HEADERS, 'content-length', '0'];
+
+/** SPEC §9: a delivery hubgate split across destinations that all took their events. There is
+ *  no single upstream answer to relay, so the gateway answers Meta itself: 200, empty body. */
+export function sendAccepted(res: Responder): void {
+  res.send(200, ACCEPTED, '');
+}

@@ -12,13 +12,32 @@ export function reportConnectionRefusal(log: Logger, metrics: Metrics, refusal: 
   log.warn({ stage: refusal.stage, reason: refusal.reason, detail: refusal.detail, remote }, 'connection refused');
 }
 
+/** A destination of a delivery, as the log line names it: never an event's content. */
+export interface DestinationLog {
+  readonly name: string;
+  /** Its answer; absent when nothing was sent to it (its events were duplicates or waited for). */
+  readonly status: number | undefined;
+  readonly delivered: number;
+  readonly duplicate: number;
+  readonly failed: number;
+}
+
+export interface RecordExtra {
+  readonly upstreamSeconds?: number;
+  readonly duplicate?: boolean;
+  /** SPEC §9: where the events of a notification went. */
+  readonly destinations?: readonly DestinationLog[];
+  /** SPEC §9: why a POST to an event-reading app was forwarded whole (a reason code). */
+  readonly unparsed?: string;
+}
+
 export interface RequestRecord {
   /** Set once the route stage has found the app. */
   app: string;
   /** The request ended with this status (the upstream's, or the gateway's own answer). */
-  done(status: number, extra?: { upstreamSeconds?: number; duplicate?: boolean }): void;
+  done(status: number, extra?: RecordExtra): void;
   /** Answer (or, for status 0, close) with a refusal and record it. */
-  refuse(refusal: Refusal, closeConnection?: boolean): void;
+  refuse(refusal: Refusal, closeConnection?: boolean, extra?: RecordExtra): void;
 }
 
 export function startRecord(
@@ -29,7 +48,7 @@ export function startRecord(
   peer: { remote: string; cert: string | undefined },
 ): RequestRecord {
   const started = process.hrtime.bigint();
-  const record = (status: number, refusal?: Refusal, extra: { upstreamSeconds?: number; duplicate?: boolean } = {}) => {
+  const record = (status: number, refusal?: Refusal, extra: RecordExtra = {}) => {
     metrics.requests.inc({ app: rec.app, status: String(status) });
     if (refusal) metrics.reject(refusal);
     const q = req.url.indexOf('?');
@@ -46,6 +65,8 @@ export function startRecord(
       ms: Number(process.hrtime.bigint() - started) / 1e6,
       upstreamMs: extra.upstreamSeconds === undefined ? undefined : extra.upstreamSeconds * 1000,
       duplicate: extra.duplicate,
+      destinations: extra.destinations,
+      unparsed: extra.unparsed,
     };
     if (refusal) log.warn(entry, 'request refused');
     else log.info(entry, 'request');
@@ -53,10 +74,10 @@ export function startRecord(
   const rec: RequestRecord = {
     app: '',
     done: (status, extra) => record(status, undefined, extra),
-    refuse(refusal, closeConnection = false) {
+    refuse(refusal, closeConnection = false, extra) {
       if (refusal.status === 0) res.destroy();
       else sendRefusal(res, refusal, closeConnection);
-      record(refusal.status, refusal);
+      record(refusal.status, refusal, extra);
     },
   };
   return rec;

@@ -24,7 +24,8 @@ export const ok: Responder = (_req, res) => {
   res.end('EVENT_RECEIVED');
 };
 
-export async function startUpstream(responder: Responder = ok): Promise<RecordingUpstream> {
+/** `port`: listen on a known port (an upstream coming back after an outage); default a free one. */
+export async function startUpstream(responder: Responder = ok, port = 0): Promise<RecordingUpstream> {
   const received: Received[] = [];
   let respond = responder;
   const server = createServer((req: IncomingMessage, res) => {
@@ -36,11 +37,11 @@ export async function startUpstream(responder: Responder = ok): Promise<Recordin
       respond(r, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
     received,
     respondWith: (r) => (respond = r),
     close: () =>
