@@ -1,7 +1,7 @@
 // `hubgate check --config FILE`: load everything `serve` would, print what it found, exit 1 with
 // the loader's message on any error. Safe to run in CI and before every reload.
 import { existsSync, readFileSync } from 'node:fs';
-import { loadConfig, DEFAULT_CONFIG_FILE, type Config } from '../config/load.js';
+import { loadConfig, DEFAULT_CONFIG_FILE, type AppConfig, type Config } from '../config/load.js';
 import { displayPath } from '../config/errors.js';
 import { parse, guarded } from './args.js';
 import { workerCount } from '../server/cluster.js';
@@ -36,6 +36,23 @@ function allowlistSummary(config: Config): string[] {
   return lines;
 }
 
+const count = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** SPEC §9: where each app's events go. Ids are counted, not listed: the config has them. */
+function eventsSummary(app: AppConfig): string[] {
+  if (app.tenants.length === 0 && app.fanOut.length === 0) return [];
+  const lines = [`    tenants (${app.tenants.length}${app.tenantsDir ? ` from ${displayPath(app.tenantsDir)}` : ''}):`];
+  for (const t of app.tenants) {
+    const ids = `${count(t.phoneNumberIds.length, 'phone number id')}, ${count(t.entryIds.length, 'entry id')}`;
+    lines.push(`      ${t.name}: ${ids} → ${t.upstream}${t.signingSecret ? '  [own signing secret]' : ''}`);
+  }
+  lines.push(`      any other event → ${app.upstream}`);
+  for (const f of app.fanOut) {
+    lines.push(`    fanOut ${f.name}: every event → ${f.upstream}  [${f.required ? 'required' : 'not required'}${f.signingSecret ? ', own signing secret' : ''}]`);
+  }
+  return lines;
+}
+
 export function summarize(config: Config): string {
   const lines = [`config: ${displayPath(config.file)}`, `listen: ${config.listen.host}:${config.listen.port} (TLS), admin: http://${config.admin.host}:${config.admin.port}`];
   lines.push(`server certificate: ${config.tls.subject}, until ${expiry(config.tls.notAfter)}`);
@@ -52,7 +69,7 @@ export function summarize(config: Config): string {
       app.verifyToken ? 'verifyToken' : 'verification GET forwarded',
       app.dedupe.enabled ? `dedupe (${typeof app.dedupe.store === 'string' ? 'memory' : 'redis'})` : '',
     ].filter(Boolean);
-    lines.push(`  ${app.name}: ${app.host ?? '*'}${app.path || '/'} → ${app.upstream}  [${extras.join(', ')}]`);
+    lines.push(`  ${app.name}: ${app.host ?? '*'}${app.path || '/'} → ${app.upstream}  [${extras.join(', ')}]`, ...eventsSummary(app));
   }
   lines.push('allowlist:', ...allowlistSummary(config));
   lines.push(`workers: ${config.workers === 'auto' ? `auto (${workerCount(config)} here: the cores available, capped by the cgroup CPU quota)` : config.workers}`);

@@ -1,6 +1,7 @@
-// `watch: true`: reload when the config file's folder or the apps folder changes. Kubernetes
-// updates a mounted Secret by swapping a `..data` symlink, which shows up as a rename in the
-// folder, so folders are watched rather than files; bursts are debounced into one reload.
+// `watch: true`: reload when the config file's folder, the apps folder or an app's tenantsDir
+// (those configured at start) changes. Kubernetes updates a mounted Secret by swapping a `..data`
+// symlink, which shows up as a rename in the folder, so folders are watched rather than files;
+// bursts are debounced into one reload.
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config/load.js';
@@ -15,7 +16,8 @@ export function watchConfig(config: Config, log: Logger, onChange: () => void, d
     timer = setTimeout(onChange, debounceMs);
   };
   const watchers: FSWatcher[] = [];
-  for (const dir of new Set([dirname(config.file), config.appsDir])) {
+  const tenantsDirs = config.apps.flatMap((a) => (a.tenantsDir === undefined ? [] : [a.tenantsDir]));
+  for (const dir of new Set([dirname(config.file), config.appsDir, ...tenantsDirs])) {
     try {
       const w = watch(dir, { persistent: false }, trigger);
       w.on('error', (err) => log.warn({ dir, err: err.message }, 'config watch failed: reload with SIGHUP'));

@@ -8,7 +8,12 @@ import { useStarted, useTestbed } from '../helpers/fixture.js';
 import { startUpstream, ok, type Received, type RecordingUpstream } from '../helpers/upstream.js';
 import { freePort } from '../helpers/net.js';
 import { startRedisServer } from '../helpers/redis-server.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { reloadFromFile } from '../../src/server/reload.js';
+import { watchConfig } from '../../src/server/watch.js';
 import { messengerMessage, notification, whatsappChange, whatsappMessage, whatsappStatus } from '../helpers/meta-payloads.mjs';
 
 const { pki, upstream } = useTestbed();
@@ -276,7 +281,7 @@ describe('two replicas sharing Redis', () => {
 });
 
 describe('reload', () => {
-  const gw = useStarted('gw', () => startGateway(pki, [whatsappApp({ tenants: [whatsappApp().tenants![0]] } as Partial<AppSpec>)]), (g) => g.stop());
+  const gw = useStarted('gw', () => startGateway(pki, [whatsappApp({ tenants: (whatsappApp().tenants as unknown[]).slice(0, 1) })]), (g) => g.stop());
 
   it('routes to a tenant added by a reload', async () => {
     const body = notification('whatsapp_business_account', [{ id: '102290129340398', changes: [whatsappMessage({ phoneNumberId: '106540352242923', id: 'wamid.R1' })] }]);
@@ -287,5 +292,24 @@ describe('reload', () => {
     const next = notification('whatsapp_business_account', [{ id: '102290129340398', changes: [whatsappMessage({ phoneNumberId: '106540352242923', id: 'wamid.R2' })] }]);
     await deliver(gw, next);
     expect(upstream.received.map((r) => r.url)).toEqual(['/hook', '/globex']);
+  });
+
+  it('routes to a tenant whose file appears in a watched tenantsDir', async () => {
+    const tenants = mkdtempSync(join(tmpdir(), 'hubgate-tenants-'));
+    const [acme, globex] = whatsappApp().tenants as object[];
+    writeFileSync(join(tenants, 'acme.yaml'), stringify(acme));
+    const watched = await startGateway(pki, [whatsappApp({ tenants: undefined, tenantsDir: tenants })], { watch: true });
+    const stop = watchConfig(watched.config, watched.gateway.log, () => reloadFromFile(watched.gateway, watched.gateway.log, {}), 100);
+    try {
+      writeFileSync(join(tenants, 'globex.yaml'), stringify(globex));
+      await eventually(() => watched.gateway.config.apps[0]!.tenants.length === 2);
+      const body = notification('whatsapp_business_account', [{ id: '102290129340398', changes: [whatsappMessage({ phoneNumberId: '106540352242923', id: 'wamid.W1' })] }]);
+      expect(status(await deliver(watched, body))).toBe(200);
+      expect(upstream.received.map((r) => r.url)).toEqual(['/globex']);
+    } finally {
+      stop();
+      await watched.stop();
+      rmSync(tenants, { recursive: true, force: true });
+    }
   });
 });
