@@ -368,6 +368,9 @@ const GATEWAY_METRICS = new Set([
   'hubgate_client_cert_expiry_timestamp_seconds',
   'hubgate_dedupe_store_errors_total',
   'hubgate_duplicates_total',
+  'hubgate_events_total',
+  'hubgate_events_unparsed_total',
+  'hubgate_fanout_failures_total',
 ]);
 const STAGES = new Set(['address', 'chain', 'identity', 'certificate', 'route', 'method', 'verify_token', 'body', 'signature', 'forward', 'dedupe']);
 const alertsFile = path.join(deployDir, 'prometheus', 'hubgate-alerts.yaml');
@@ -433,6 +436,9 @@ describe('Prometheus alert rules', () => {
       'status=~"502|504"',
       'up{',
       'hubgate_dedupe_store_errors_total',
+      'hubgate_events_total{outcome="failed"}',
+      'hubgate_fanout_failures_total',
+      'hubgate_events_unparsed_total',
     ]) {
       expect(exprs, needle).toContain(needle);
     }
