@@ -6,9 +6,23 @@ import { FORWARD_THREW_STATUS } from './outcome.js';
  *  still in flight when the waiter gave up. */
 export type Settled = 'delivered' | 'timeout' | number;
 
-interface Flight {
-  readonly promise: Promise<Settled>;
-  readonly resolve: (settled: Settled) => void;
+/** A key in flight. Its promise is made only when a twin first waits on it: most keys never
+ *  have a twin, and a batch of a hundred events should not cost a hundred promises. */
+class Flight {
+  private promise: Promise<Settled> | undefined;
+  private resolve: ((settled: Settled) => void) | undefined;
+  private settled: Settled | undefined;
+
+  outcome(): Promise<Settled> {
+    if (this.settled !== undefined) return Promise.resolve(this.settled);
+    this.promise ??= new Promise<Settled>((r) => (this.resolve = r));
+    return this.promise;
+  }
+
+  settle(settled: Settled): void {
+    this.settled = settled;
+    this.resolve?.(settled);
+  }
 }
 
 export interface Entered {
@@ -45,7 +59,7 @@ export function createFlights(waitMs: number) {
           if (flight === undefined) return;
           mine.delete(key);
           if (flights.get(key) === flight) flights.delete(key);
-          flight.resolve(settled);
+          flight.settle(settled);
         },
         abandon() {
           for (const key of [...mine.keys()]) entered.settle(key, FORWARD_THREW_STATUS);
@@ -56,9 +70,8 @@ export function createFlights(waitMs: number) {
         if (seen !== undefined) return void entered.repeats.push([i, seen]);
         first.set(key, i);
         const twin = flights.get(key);
-        if (twin !== undefined) return void entered.joined.push([i, twin.promise]);
-        let resolve!: (settled: Settled) => void;
-        const flight = { promise: new Promise<Settled>((r) => (resolve = r)), resolve: (s: Settled) => resolve(s) };
+        if (twin !== undefined) return void entered.joined.push([i, twin.outcome()]);
+        const flight = new Flight();
         flights.set(key, flight);
         mine.set(key, flight);
         entered.led.push(i);
