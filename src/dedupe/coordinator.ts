@@ -1,14 +1,12 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DUPLICATE,
   FORWARD_THREW_STATUS,
-  REMOTE_TWIN_FAILED_STATUS,
   WAIT_TIMEOUT,
   is2xx,
   type DedupeResult,
 } from './outcome.js';
 import { createFlights, type Settled } from './flights.js';
+import { remoteWaiter } from './remote.js';
 import { DedupeStoreError, type DedupeStore, type StoreOp } from './store.js';
 import { throttledWarn, type DedupeLog } from './warn.js';
 
@@ -95,41 +93,12 @@ export function createDeduper(options: DeduperOptions): Deduper {
   // One leader per key per process; identical keys arriving meanwhile wait on its outcome
   // instead of asking the store, so a local twin learns the exact outcome at once.
   const flights = createFlights(waitMs);
+  const awaitRemote = remoteWaiter(store, { waitMs, pollMinMs, pollMaxMs }, (err) => storeFailed(err, 'state'));
 
   function storeFailed(err: unknown, op: StoreOp): void {
     const error = err instanceof DedupeStoreError ? err : new DedupeStoreError(op, err);
     options.onStoreError?.(error);
     warn({ op, err: error.message }, 'dedupe store unavailable: forwarding without deduplication');
-  }
-
-  /** Other replicas hold these keys: poll until each is committed or released, or waitMs passes.
-   *  'bypass': the store failed while polling (the key is then sent: at-least-once). */
-  async function awaitRemote(keys: readonly string[]): Promise<Array<Settled | 'bypass'>> {
-    const out = new Array<Settled | 'bypass'>(keys.length).fill('timeout');
-    let pending = keys.map((_, i) => i);
-    const deadline = performance.now() + waitMs;
-    let delay = pollMinMs;
-    // Bounded twice: by the deadline, and by an iteration cap in case the clock misbehaves.
-    for (let i = 0; pending.length > 0 && i < Math.ceil(waitMs / pollMinMs) + 1; i++) {
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) break;
-      await sleep(Math.min(delay, remaining));
-      delay = Math.min(delay * 2, pollMaxMs);
-      let states;
-      try {
-        states = await store.stateAll(pending.map((k) => keys[k]!));
-      } catch (err) {
-        storeFailed(err, 'state');
-        for (const k of pending) out[k] = 'bypass';
-        return out;
-      }
-      // Released (non-2xx) or its replica died: unknown status, a 5xx so Meta retries.
-      states.forEach((s, j) => {
-        if (s !== 'in_flight') out[pending[j]!] = s === 'delivered' ? 'delivered' : REMOTE_TWIN_FAILED_STATUS;
-      });
-      pending = pending.filter((_, j) => states[j] === 'in_flight');
-    }
-    return out;
   }
 
   async function runBatch<T extends { readonly status: number }>(
