@@ -21,6 +21,16 @@ describe('shipped configuration', () => {
     expect(app.appSecret).toEqual({ env: 'SHOP_APP_SECRET' });
   });
 
+  it('tenants example: valid, with dedupe on and ids quoted', () => {
+    const app = appSchema.parse(yaml('config/apps.example/whatsapp.yaml'));
+    expect(app.dedupe.enabled).toBe(true);
+    expect(app.tenants?.map((t) => [t.name, ...t.phoneNumberIds, ...t.entryIds])).toEqual([
+      ['acme', '106540352242922'],
+      ['globex', '102290129340398'],
+    ]);
+    expect(app.fanOut.map((f) => [f.name, f.required])).toEqual([['analytics', false]]);
+  });
+
   it('development profile: valid, listening on loopback only', () => {
     const g = gatewaySchema.parse(yaml('config/gateway.yaml'));
     expect(g.listen.host).toBe('127.0.0.1');
