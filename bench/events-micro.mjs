@@ -150,34 +150,31 @@ function app(tenants) {
 
 const ok = async () => ({ status: 200, relayed: false });
 
-async function eventPath(deduper, appConfig, makeBody, n) {
-  const router = createEventRouter(appConfig);
+/** Median µs of `deliverOne(body)` for n new deliveries, each followed by its retry. */
+async function timed(makeBody, n, deliverOne) {
   const fresh = [];
   const retry = [];
   for (let i = 0; i < n; i++) {
     for (const list of [fresh, retry]) {
       const body = makeBody(i);
       const t = performance.now();
-      const notification = parseNotification(body);
-      await deliverEvents({ app: 'wa', appSecret: appConfig.secrets[0], notification, original: [body], parts: router(notification), deduper }, ok);
+      await deliverOne(body);
       list.push((performance.now() - t) * 1000);
     }
   }
   return { fresh: median(fresh), retry: median(retry) };
 }
 
-async function bodyHash(deduper, makeBody, n) {
-  const fresh = [];
-  const retry = [];
-  for (let i = 0; i < n; i++) {
-    for (const list of [fresh, retry]) {
-      const body = makeBody(i);
-      const t = performance.now();
-      await deduper.run(dedupeKey('wa', [body]), async () => 200);
-      list.push((performance.now() - t) * 1000);
-    }
-  }
-  return { fresh: median(fresh), retry: median(retry) };
+function eventPath(deduper, appConfig, makeBody, n) {
+  const router = createEventRouter(appConfig);
+  return timed(makeBody, n, (body) => {
+    const notification = parseNotification(body);
+    return deliverEvents({ app: 'wa', appSecret: appConfig.secrets[0], notification, original: [body], parts: router(notification), deduper }, ok);
+  });
+}
+
+function bodyHash(deduper, makeBody, n) {
+  return timed(makeBody, n, (body) => deduper.run(dedupeKey('wa', [body]), async () => 200));
 }
 
 async function startRedis() {

@@ -1,11 +1,10 @@
 // YAML → validated, paths resolved, secrets and certificates read → a frozen Config.
 // The only place that reads configuration files or the environment (STYLE.md §2).
-import { readdirSync, statSync } from 'node:fs';
 import { dirname, resolve, join, basename } from 'node:path';
 import { parsePrefix } from '../allowlist/address.js';
 import { gatewaySchema, appSchema, REDIS_URL, type GatewayFile, type AppFile } from './schema.js';
 import { ConfigError } from './errors.js';
-import { parseYaml } from './yaml.js';
+import { parseYaml, yamlFiles } from './yaml.js';
 import { loadTenants } from './tenants.js';
 import { readSecret } from './secrets.js';
 import {
@@ -77,14 +76,8 @@ function loadApp(path: string, env: NodeJS.ProcessEnv): AppConfig {
 
 function loadApps(gatewayFile: string, dir: string, appsKey: string, env: NodeJS.ProcessEnv): AppConfig[] {
   const appsDir = resolve(dir, appsKey);
-  let names: string[];
-  try {
-    if (!statSync(appsDir).isDirectory()) throw new Error('ENOTDIR');
-    // Hidden entries are skipped: Kubernetes mounts Secrets with `..data` symlink folders.
-    names = readdirSync(appsDir).filter((n) => !n.startsWith('.') && /\.ya?ml$/.test(n)).sort();
-  } catch {
-    throw new ConfigError(gatewayFile, 'apps', `${appsKey} is not a readable folder`);
-  }
+  const names = yamlFiles(appsDir);
+  if (names === undefined) throw new ConfigError(gatewayFile, 'apps', `${appsKey} is not a readable folder`);
   if (names.length === 0) throw new ConfigError(gatewayFile, 'apps', `no *.yaml app file in ${appsKey}`);
   const apps = names.map((n) => loadApp(join(appsDir, n), env));
   const seenNames = new Map<string, string>();

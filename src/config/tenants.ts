@@ -1,12 +1,11 @@
 // SPEC.md §9 configuration: `tenants` inline or one file per tenant in `tenantsDir` (so each
 // tenant's signing secret can be mounted on its own), and `fanOut`. Checked so that routing can
 // never depend on file order: an id listed twice is an error, as is routing without dedupe.
-import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { tenantSchema, type AppFile, type SecretRef, type TenantFile } from './schema.js';
 import { ConfigError } from './errors.js';
 import { readSecret } from './secrets.js';
-import { parseYaml } from './yaml.js';
+import { parseYaml, yamlFiles } from './yaml.js';
 import type { Destination, Tenant } from './types.js';
 
 /** The name logs and metrics give the app's own upstream; no tenant or fan-out may take it. */
@@ -41,14 +40,8 @@ function tenant(t: TenantFile, file: string, key: string, env: NodeJS.ProcessEnv
 }
 
 function readTenantsDir(appFile: string, dir: string, key: string, env: NodeJS.ProcessEnv): Tenant[] {
-  let names: string[];
-  try {
-    if (!statSync(dir).isDirectory()) throw new Error('ENOTDIR');
-    // Hidden entries are skipped: Kubernetes mounts Secrets with `..data` symlink folders.
-    names = readdirSync(dir).filter((n) => !n.startsWith('.') && /\.ya?ml$/.test(n)).sort();
-  } catch {
-    throw new ConfigError(appFile, 'tenantsDir', `${key} is not a readable folder`);
-  }
+  const names = yamlFiles(dir);
+  if (names === undefined) throw new ConfigError(appFile, 'tenantsDir', `${key} is not a readable folder`);
   return names.map((n) => {
     const file = join(dir, n);
     return tenant(parseYaml(file, tenantSchema), file, '', env);

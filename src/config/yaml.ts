@@ -1,5 +1,6 @@
 // One YAML file → a value validated by a zod schema, or ConfigErrors naming the file and every
 // key path at fault. Never quotes the source: a line of a config file may hold a secret.
+import { readdirSync, statSync } from 'node:fs';
 import { parseDocument, LineCounter } from 'yaml';
 import type { ZodType } from 'zod';
 import { ConfigError, ConfigErrors, keyPath } from './errors.js';
@@ -31,4 +32,15 @@ export function parseYaml<T>(path: string, schema: ZodType<T, any, any>): T {
       return new ConfigError(path, keyPath(issue.path), issue.message);
     }),
   );
+}
+
+/** The `*.yaml`/`*.yml` files of a folder, sorted; undefined when it is not a readable folder.
+ *  Hidden entries are skipped: Kubernetes mounts Secrets with `..data` symlink folders. */
+export function yamlFiles(dir: string): string[] | undefined {
+  try {
+    if (!statSync(dir).isDirectory()) return undefined;
+    return readdirSync(dir).filter((n) => !n.startsWith('.') && /\.ya?ml$/.test(n)).sort();
+  } catch {
+    return undefined;
+  }
 }
