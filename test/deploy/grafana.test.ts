@@ -79,11 +79,12 @@ describe('the Grafana dashboard', () => {
     }
   });
 
-  it('covers deliveries, refusals, upstream latency, dedupe, certificates, allowlist and the processes', () => {
+  it('covers deliveries, refusals, upstream latency, dedupe, events, certificates, allowlist and the processes', () => {
     const all = targets.map((t) => t.expr).join('\n');
     for (const metric of [
       'hubgate_requests_total', 'hubgate_rejections_total', 'hubgate_upstream_duration_seconds_bucket',
       'hubgate_duplicates_total', 'hubgate_dedupe_store_errors_total',
+      'hubgate_events_total', 'hubgate_fanout_failures_total', 'hubgate_events_unparsed_total',
       'hubgate_trust_anchor_expiry_timestamp_seconds', 'hubgate_server_cert_expiry_timestamp_seconds', 'hubgate_client_cert_expiry_timestamp_seconds',
       'hubgate_allowlist_prefixes', 'hubgate_allowlist_last_success_timestamp_seconds',
       'hubgate_process_cpu_seconds_total', 'hubgate_process_resident_memory_bytes', 'hubgate_nodejs_eventloop_lag_p99_seconds',
