@@ -10,10 +10,15 @@
 //         so queueing behind a slow target is not hidden (no coordinated omission).
 //   hs    new connection per request: full TLS handshake (no session resumption) with the client
 //         certificate, one request with `Connection: close`, then close.
+//   hs + `resume: true`: the same, but every connection offers one session saved from a first
+//         full handshake (a TLS 1.2 ticket or a TLS 1.3 PSK ticket, per `tls.maxVersion`), as a
+//         client that keeps its ticket would. Whether the server resumed is counted per
+//         connection (`resumed`), so a server that falls back to full handshakes shows up as a low
+//         resumption rate, not as a silently slower handshake rate.
 //
 // Usage: node loadgen.mjs '<json options>'  → prints one JSON result line on stdout.
-//   { mode, host, port, tls?: { cert, key, ca, servername, verifyServer }, requestFile, connections,
-//     startAt (epoch ms), warmupMs, durationMs, rate? }
+//   { mode, host, port, tls?: { cert, key, ca, servername, verifyServer, minVersion, maxVersion },
+//     resume?, requestFile, connections, startAt (epoch ms), warmupMs, durationMs, rate? }
 import { connect as tlsConnect, createSecureContext } from 'node:tls';
 import { connect as netConnect } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -28,10 +33,17 @@ const request = readFileSync(opts.requestFile);
 // generators from saturating nginx's core. `verifyServer: true` restores full verification.
 const tlsOptions = opts.tls
   ? {
-      secureContext: createSecureContext({ cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key), ...(opts.tls.verifyServer ? { ca: readFileSync(opts.tls.ca) } : {}) }),
+      // TLS version bounds belong to the context: tls.connect ignores them beside a secureContext.
+      secureContext: createSecureContext({
+        cert: readFileSync(opts.tls.cert),
+        key: readFileSync(opts.tls.key),
+        ...(opts.tls.verifyServer ? { ca: readFileSync(opts.tls.ca) } : {}),
+        ...(opts.tls.minVersion ? { minVersion: opts.tls.minVersion } : {}),
+        ...(opts.tls.maxVersion ? { maxVersion: opts.tls.maxVersion } : {}),
+      }),
       servername: opts.tls.servername ?? 'localhost',
       rejectUnauthorized: Boolean(opts.tls.verifyServer),
-      // Full handshakes only: no `session` is ever passed, so nothing is offered for resumption.
+      // No `session` here: only `resume` mode passes the saved one (openSocket).
     }
   : null;
 
@@ -41,6 +53,7 @@ const MAX_SAMPLES = 4_000_000;
 const latencies = new Float64Array(MAX_SAMPLES);
 let samples = 0;
 let completed = 0; // 2xx in the window
+let resumed = 0; // 2xx in the window on a connection whose TLS session was resumed
 let failed = 0; // non-2xx in the window
 let errors = 0; // socket errors/closes mid-request in the window
 let handshakesDone = 0;
@@ -52,11 +65,13 @@ function nowMs() {
   return performance.timeOrigin + performance.now();
 }
 
-function record(status, startedMs, endMs) {
+function record(status, startedMs, endMs, reused = false) {
   if (endMs < measureFrom || endMs > measureTo) return;
   statuses[status] = (statuses[status] ?? 0) + 1;
-  if (status >= 200 && status < 300) completed += 1;
-  else failed += 1;
+  if (status >= 200 && status < 300) {
+    completed += 1;
+    if (reused) resumed += 1;
+  } else failed += 1;
   if (samples < MAX_SAMPLES) latencies[samples++] = endMs - startedMs;
 }
 
@@ -106,9 +121,14 @@ class ResponseParser {
   }
 }
 
+/** The session every `resume` connection offers (set once by saveSession before the load). */
+let savedSession = null;
+/** What the first connection negotiated, for the report. */
+let negotiated = null;
+
 function openSocket(onConnect) {
   if (tlsOptions) {
-    const s = tlsConnect({ host: opts.host, port: opts.port, ...tlsOptions }, onConnect);
+    const s = tlsConnect({ host: opts.host, port: opts.port, ...tlsOptions, ...(savedSession ? { session: savedSession } : {}) }, onConnect);
     s.setNoDelay(true);
     return s;
   }
@@ -214,15 +234,18 @@ function runHandshakes() {
     const parser = new ResponseParser();
     const started = nowMs();
     let done = false;
+    let reused = false;
     const s = openSocket(() => {
       handshakesDone += 1;
+      reused = s.isSessionReused?.() ?? false;
+      if (!negotiated && s.getProtocol) negotiated = { protocol: s.getProtocol(), cipher: s.getCipher?.()?.name, resumed: reused };
       s.write(request);
     });
     s.on('data', (chunk) => {
       const status = parser.feed(chunk);
       if (status === 0 || done) return;
       done = true;
-      record(status, started, nowMs());
+      record(status, started, nowMs(), reused);
       s.destroy();
     });
     s.on('error', () => undefined);
@@ -241,6 +264,36 @@ function runHandshakes() {
   return [];
 }
 
+/** One full handshake + request to get a session to resume (TLS 1.3 tickets arrive after the
+ *  handshake, before the response; the first one offered is kept). Fails loudly without one. */
+function saveSession() {
+  return new Promise((resolve, reject) => {
+    const parser = new ResponseParser();
+    let session = null;
+    let status = 0;
+    const s = tlsConnect({ host: opts.host, port: opts.port, ...tlsOptions }, () => s.write(request));
+    s.once('session', (buf) => (session = buf));
+    s.on('data', (chunk) => {
+      status = status || parser.feed(chunk);
+      if (status) s.destroy();
+    });
+    s.on('error', reject);
+    s.on('close', () => {
+      if (!session) return reject(new Error(`no TLS session to resume from ${opts.host}:${opts.port} (status ${status})`));
+      if (status < 200 || status >= 300) return reject(new Error(`first request for a session answered ${status}`));
+      resolve(session);
+    });
+  });
+}
+
+if (opts.resume) {
+  try {
+    savedSession = await saveSession();
+  } catch (err) {
+    process.stderr.write(`loadgen: ${err.message}\n`);
+    process.exit(2);
+  }
+}
 const conns = opts.mode === 'hs' ? runHandshakes() : opts.mode === 'rate' ? runRate() : runKeepAlive();
 
 setTimeout(() => {
@@ -264,6 +317,8 @@ setTimeout(() => {
       max: samples ? sorted[samples - 1] : null,
       queuedAtEnd: inFlightCount,
       handshakes: handshakesDone,
+      resumed,
+      negotiated,
     }) + '\n',
     () => process.exit(0),
   );
