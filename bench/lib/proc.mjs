@@ -57,6 +57,14 @@ export function cpuSeconds(pids) {
   return ticks / CLK_TCK;
 }
 
+/** Busy seconds of the whole machine since boot (all CPUs: user, nice, system, irq, softirq, and
+ *  steal — time the hypervisor gave to someone else), from /proc/stat. */
+export function machineBusySeconds() {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = cpu;
+  return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
+}
+
 function statusKb(pid, key) {
   try {
     const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
