@@ -193,7 +193,8 @@ async function shutdown(code) {
     }
   }
   await whois?.close();
-  await T.stopAll();
+  const forced = await T.stopAll();
+  if (code !== 0) say(`stopping (${code === 1 ? 'error' : 'signal'}): every process this run started is stopped by PID${forced.length ? `; had to SIGKILL: ${forced.join(', ')}` : ''}`);
   if (code !== 0 && WORK && !flag('keep') && existsSync(WORK)) rmSync(WORK, { recursive: true, force: true });
   process.exit(code);
 }

@@ -34,7 +34,14 @@ function headline(result, L) {
   }).join(' | ')} | ≤ ${bar} MiB |`);
   L.push(`| (context) RSS at start, before any request | ${hubs.map((n) => `${fmt(v.memory(n)?.rssStartMiB, 0)} MiB`).join(' | ')} | |`);
   memRow('RSS idle, workers: 1 (after warm-up + 2 s idle)', (n) => v.memory(n)?.rssIdleMiB, BARS.rssIdleMiB);
-  memRow('RSS peak under 1 KB load, workers: 1', (n) => v.cell(n, 'ka1k')?.peakRssMiB, BARS.rssPeakMiB);
+  // The 60 s GC run (first hubgate target) is the longer look at the same 1 KB load: the bar
+  // is judged on the higher of the two peaks.
+  const gcPeak = result.gc?.peakRssMiB ?? null;
+  L.push(`| RSS peak under 1 KB load, workers: 1 | ${hubs.map((n, i) => {
+    const x = v.cell(n, 'ka1k')?.peakRssMiB ?? null;
+    const worst = i === 0 && gcPeak !== null ? Math.max(x ?? 0, gcPeak) : x;
+    return `${fmt(x, 0)} MiB${i === 0 && gcPeak !== null ? ` (${result.gc.seconds} s GC run: ${fmt(gcPeak, 0)} MiB)` : ''}${verdict(worst === null ? null : worst <= BARS.rssPeakMiB)}`;
+  }).join(' | ')} | ≤ ${BARS.rssPeakMiB} MiB |`);
   const rate = v.cell(v.of('nginx'), 'lat1k')?.rate;
   L.push(`| p99 at ${fmt(rate, 0)} req/s (below every target's saturation) − nginx's p99 | ${hubs.map((n) => {
     const d = median(paired(result, 'per-core', 'lat1k', n, 'nginx', 'p99', true));
