@@ -51,7 +51,7 @@ export async function runOne(ctx, target, scName, { rate, pinned, measureMs = ct
   const sc = SCENARIOS[scName];
   const { gens, startAt } = spawnGenerators(ctx, target, sc, { rate, pinned, measureMs });
   const targetTree = () => processTree(target.proc.pid);
-  const sample = () => ({ target: cpuSeconds(targetTree()), upstream: cpuSeconds(processTree(ctx.upstream.pid)), gens: cpuSeconds(gens.map((g) => g.child.pid)), machine: machineBusySeconds() });
+  const sample = () => ({ root: cpuSeconds([target.proc.pid]), target: cpuSeconds(targetTree()), upstream: cpuSeconds(processTree(ctx.upstream.pid)), gens: cpuSeconds(gens.map((g) => g.child.pid)), machine: machineBusySeconds() });
   await sleep(startAt + ctx.warmupMs - Date.now());
   const rssResetOk = resetPeakRss(targetTree());
   const a = sample();
@@ -100,11 +100,18 @@ export async function runOne(ctx, target, scName, { rate, pinned, measureMs = ct
     loadgenCpuPct: (100 * (b.gens - a.gens)) / seconds,
     // Everything else the machine did meanwhile (other engineers' builds, the harness itself,
     // hypervisor steal): a run with much of it is a noisy one.
-    otherCpuPct: (100 * (b.machine - a.machine - serverCpu - (b.gens - a.gens))) / seconds,
+    otherCpuPct: (100 * (b.machine.total - a.machine.total - serverCpu - (b.gens - a.gens))) / seconds,
+    // Pinned: how busy CPU 0 (generators) and CPU 1 (target + upstream) were, counting everyone.
+    cpu0AllPct: pinned ? (100 * (b.machine.perCpu[0] - a.machine.perCpu[0])) / seconds : null,
+    cpu1AllPct: pinned ? (100 * (b.machine.perCpu[1] - a.machine.perCpu[1])) / seconds : null,
     // Proxy CPU per request: the target's own process tree only (nginx master + workers,
     // hubgate primary + workers); the upstream's share separately.
     targetUsPerReq: total ? (targetCpu / total) * 1e6 : null,
     upstreamUsPerReq: total ? (upstreamCpu / total) * 1e6 : null,
+    // Of the target's CPU, the part in its root process: the nginx master, or hubgate's cluster
+    // primary (which, with node:cluster's default round-robin, accepts every connection and
+    // hands it to a worker over IPC).
+    rootUsPerReq: total && target.kind !== 'direct' ? ((b.root - a.root) / total) * 1e6 : null,
     // Pinned: target + upstream share CPU 1. What CPU 1 could do if it were saturated: the
     // cross-check for loads (handshakes) the generators on CPU 0 may not push to saturation.
     cpu1BusyPct: pinned ? cpu1Busy : null,

@@ -57,12 +57,22 @@ export function cpuSeconds(pids) {
   return ticks / CLK_TCK;
 }
 
-/** Busy seconds of the whole machine since boot (all CPUs: user, nice, system, irq, softirq, and
- *  steal — time the hypervisor gave to someone else), from /proc/stat. */
+/** Busy seconds since boot (user, nice, system, irq, softirq, and steal — time the hypervisor
+ *  gave to someone else), from /proc/stat: `total` over all CPUs and `perCpu[i]` for CPU i. */
 export function machineBusySeconds() {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = cpu;
-  return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
+  const busy = (fields) => {
+    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+    return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
+  };
+  const perCpu = [];
+  let total = 0;
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d*)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === '') total = busy(m[2].trim().split(/\s+/));
+    else perCpu[Number(m[1])] = busy(m[2].trim().split(/\s+/));
+  }
+  return { total, perCpu };
 }
 
 function statusKb(pid, key) {

@@ -40,7 +40,7 @@ export function view(result, table) {
     if (!rs.length) return null;
     const pick = (k) => median(rs.map((r) => r[k]));
     const c = { n: rs.length, kind: rs[0].kind, failed: rs.reduce((n, r) => n + r.failed, 0), rpsRange: range(rs.map((r) => r.rps)) };
-    for (const k of ['rps', 'mbps', 'p50', 'p99', 'rate', 'targetCpuPct', 'upstreamCpuPct', 'loadgenCpuPct', 'cpu1BusyPct', 'targetUsPerReq', 'upstreamUsPerReq', 'capacity', 'resumptionRate', 'otherCpuPct']) c[k] = pick(k);
+    for (const k of ['rps', 'mbps', 'p50', 'p99', 'rate', 'targetCpuPct', 'upstreamCpuPct', 'loadgenCpuPct', 'cpu1BusyPct', 'targetUsPerReq', 'upstreamUsPerReq', 'capacity', 'resumptionRate', 'otherCpuPct', 'cpu0AllPct', 'cpu1AllPct', 'rootUsPerReq']) c[k] = pick(k);
     c.peakRssMiB = Math.max(0, ...rs.map((r) => r.peakRssMiB ?? 0)) || null;
     c.negotiated = rs.find((r) => r.negotiated)?.negotiated ?? null;
     return c;

@@ -35,8 +35,8 @@ export function throughputTable(result, table, L) {
  *  connection — a target that fails to resume shows a low rate, not just a slower row. */
 export function resumptionTable(result, table, L) {
   const v = view(result, table);
-  L.push('| scenario | target | conn/s | resumed (client saw) | negotiated | target CPU µs / conn | upstream µs / conn | ÷ nginx CPU µs / conn |');
-  L.push('|---|---|---:|---:|---|---:|---:|---:|');
+  L.push('| scenario | target | conn/s | resumed (client saw) | negotiated | target CPU µs / conn | of which master / primary | upstream µs / conn | ÷ nginx CPU µs / conn |');
+  L.push('|---|---|---:|---:|---|---:|---:|---:|---:|');
   for (const s of ['rs13', 'rs12', 'hs']) {
     for (const n of v.names) {
       const c = v.cell(n, s);
@@ -44,7 +44,7 @@ export function resumptionTable(result, table, L) {
       const rate = s === 'hs' ? '— (none offered)' : `${fmt(100 * c.resumptionRate, 1)} %${verdict(c.resumptionRate >= BARS.resumptionRate)}`;
       const neg = c.negotiated ? `${c.negotiated.protocol} ${c.negotiated.cipher}` : '—';
       const vs = c.kind === 'nginx' ? '1.00×' : ratioText(result, table, s, n, 'nginx', 'targetUsPerReq').text;
-      L.push(`| ${s} | ${n} | ${fmt(c.rps, 0)} | ${rate} | ${neg} | ${fmt(c.targetUsPerReq, 0)} | ${fmt(c.upstreamUsPerReq, 0)} | ${vs} |`);
+      L.push(`| ${s} | ${n} | ${fmt(c.rps, 0)} | ${rate} | ${neg} | ${fmt(c.targetUsPerReq, 0)} | ${v.memory(n)?.processes > 1 ? fmt(c.rootUsPerReq, 0) : '(one process)'} | ${fmt(c.upstreamUsPerReq, 0)} | ${vs} |`);
     }
   }
 }
@@ -86,20 +86,28 @@ export function latencyTable(result, table, L) {
   }
 }
 
+/** Pinned: who set the pace of a closed-loop row. CPU 1 near full with the target + upstream on
+ *  it: the server side (the measurement we want). CPU 0 full: the generators. Neither, with much
+ *  CPU not ours: the rest of the machine got in the way (a noisy row). */
+function pacedBy(c, s) {
+  if (s === 'lat1k') return 'offered load';
+  if (c.cpu1BusyPct >= 90) return 'server side (CPU 1)';
+  if (c.cpu1AllPct >= 90) return `**CPU 1 shared**: ${fmt(c.cpu1AllPct - c.cpu1BusyPct, 0)} % of it not ours`;
+  if (c.cpu0AllPct >= 90) return `**load generators** (CPU 0 full${c.cpu0AllPct - c.loadgenCpuPct >= 10 ? `, ${fmt(c.cpu0AllPct - c.loadgenCpuPct, 0)} % of it not ours` : ''}): compare CPU µs per request`;
+  return c.otherCpuPct >= 20 ? `**neither saturated**, ${fmt(c.otherCpuPct, 0)} % of a core not ours: noisy` : 'neither saturated (round trips)';
+}
+
 /** How busy each side was: the check that the load generator did not set the pace. */
 export function cpuTable(result, table, L) {
   const v = view(result, table);
   const pinned = table === 'per-core';
-  L.push(`| scenario | target | target CPU % | upstream CPU % | load generator CPU % | not ours: other processes + steal, CPU % |${pinned ? ' CPU 1 busy % | paced by |' : ''}`);
-  L.push(`|---|---|---:|---:|---:|---:|${pinned ? '---:|---|' : ''}`);
+  L.push(`| scenario | target | target CPU % | upstream CPU % | load generator CPU % | not ours: other processes + steal, CPU % |${pinned ? ' CPU 0 busy, all % | CPU 1 busy, all % | paced by |' : ''}`);
+  L.push(`|---|---|---:|---:|---:|---:|${pinned ? '---:|---:|---|' : ''}`);
   for (const row of [...ROWS, { s: 'lat1k' }]) {
     for (const n of v.names) {
       const c = v.cell(n, row.s);
       if (!c) continue;
-      // Pinned: CPU 1 (target + upstream) near 100 % means the server side set the pace; else the
-      // generators on CPU 0 did (or, at a fixed offered load, nobody is saturated).
-      const pace = row.s === 'lat1k' ? 'offered load' : c.cpu1BusyPct >= 90 ? 'CPU 1 (server side)' : `**load generator** (CPU 1 ${fmt(c.cpu1BusyPct, 0)} % busy): compare CPU µs per request`;
-      L.push(`| ${row.s} | ${n} | ${fmt(c.targetCpuPct, 0)} | ${c.kind === 'direct' ? '(is the target)' : fmt(c.upstreamCpuPct, 0)} | ${fmt(c.loadgenCpuPct, 0)} | ${fmt(c.otherCpuPct, 0)} |${pinned ? ` ${fmt(c.cpu1BusyPct, 0)} | ${pace} |` : ''}`);
+      L.push(`| ${row.s} | ${n} | ${fmt(c.targetCpuPct, 0)} | ${c.kind === 'direct' ? '(is the target)' : fmt(c.upstreamCpuPct, 0)} | ${fmt(c.loadgenCpuPct, 0)} | ${fmt(c.otherCpuPct, 0)} |${pinned ? ` ${fmt(c.cpu0AllPct, 0)} | ${fmt(c.cpu1AllPct, 0)} | ${pacedBy(c, row.s)} |` : ''}`);
     }
   }
 }
