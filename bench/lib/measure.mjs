@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processTree, cpuSeconds, resetPeakRss, peakRssMiB, rssMiB, machineBusySeconds } from './proc.mjs';
+import { processTree, cpuSeconds, resetPeakRss, peakRssMiB, rssMiB, rssSplitMiB, machineBusySeconds } from './proc.mjs';
 import { SCENARIOS, requestFile, bodyBytes } from './scenarios.mjs';
 import * as T from './targets.mjs';
 import { startNginx } from './nginx.mjs';
@@ -162,7 +162,11 @@ export async function table(ctx, targets, { rounds, pinned, label, only }) {
   const runs = [];
   for (const t of targets) await runOne(ctx, t, 'ka1k', { pinned });
   await sleep(2000);
-  const memory = targets.map((t) => ({ table: label, target: t.name, kind: t.kind, runtime: t.runtime ?? null, processes: t.processes, rssStartMiB: t.rssStartMiB, rssIdleMiB: rssMiB(processTree(t.proc.pid)), proven: t.proven ?? [] }));
+  const memory = targets.map((t) => {
+    const tree = processTree(t.proc.pid);
+    const split = rssSplitMiB(tree);
+    return { table: label, target: t.name, kind: t.kind, runtime: t.runtime ?? null, processes: t.processes, rssStartMiB: t.rssStartMiB, rssIdleMiB: rssMiB(tree), rssIdleAnonMiB: split.anon, rssIdleFileMiB: split.file, proven: t.proven ?? [] };
+  });
   for (let r = 0; r < rounds; r++) {
     const order = targets.map((_, i) => targets[(i + r) % targets.length]);
     for (const scName of only ?? Object.keys(SCENARIOS)) {

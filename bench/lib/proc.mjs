@@ -102,6 +102,12 @@ export function peakRssMiB(pids) {
   return pids.reduce((sum, pid) => sum + statusKb(pid, 'VmHWM'), 0) / 1024;
 }
 
+/** RSS split into anonymous memory (heaps, buffers) and file-backed pages (the executable and
+ *  libraries, shared by every process that maps them), in MiB, summed over the pids. */
+export function rssSplitMiB(pids) {
+  return { anon: pids.reduce((s, pid) => s + statusKb(pid, 'RssAnon'), 0) / 1024, file: pids.reduce((s, pid) => s + statusKb(pid, 'RssFile'), 0) / 1024 };
+}
+
 export function rssMiB(pids) {
   return pids.reduce((sum, pid) => sum + statusKb(pid, 'VmRSS'), 0) / 1024;
 }

@@ -53,14 +53,14 @@ export function resumptionTable(result, table, L) {
 export function costTable(result, table, L) {
   const v = view(result, table);
   const scen = ROWS.filter((r) => v.names.some((n) => v.cell(n, r.s)));
-  L.push(`| target | ${scen.map((r) => `${r.s}: CPU µs / ${r.s === 'hs' || r.s.startsWith('rs') ? 'conn' : 'req'}`).join(' | ')} | upstream µs / req (ka1k) | processes | RSS at start MiB | RSS idle MiB (after warm-up + 2 s) | RSS peak at 1 KB MiB | RSS peak, any scenario |`);
-  L.push(`|---|${scen.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|---:|`);
+  L.push(`| target | ${scen.map((r) => `${r.s}: CPU µs / ${r.s === 'hs' || r.s.startsWith('rs') ? 'conn' : 'req'}`).join(' | ')} | upstream µs / req (ka1k) | processes | RSS at start MiB | RSS idle MiB (after warm-up + 2 s) | of which anonymous / file-backed | RSS peak at 1 KB MiB | RSS peak, any scenario |`);
+  L.push(`|---|${scen.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|---:|---:|`);
   for (const n of v.names) {
     const m = v.memory(n);
     const peakAny = Math.max(0, ...scen.map((r) => v.cell(n, r.s)?.peakRssMiB ?? 0));
     const direct = v.kindOf(n) === 'direct';
     L.push(
-      `| ${n} | ${scen.map((r) => fmt(v.cell(n, r.s)?.targetUsPerReq, 0)).join(' | ')} | ${direct ? '(is the target)' : fmt(v.cell(n, 'ka1k')?.upstreamUsPerReq, 0)} | ${m?.processes ?? '—'} | ${fmt(m?.rssStartMiB, 0)} | ${fmt(m?.rssIdleMiB, 0)} | ${fmt(v.cell(n, 'ka1k')?.peakRssMiB, 0)} | ${peakAny ? fmt(peakAny, 0) : '—'} |`,
+      `| ${n} | ${scen.map((r) => fmt(v.cell(n, r.s)?.targetUsPerReq, 0)).join(' | ')} | ${direct ? '(is the target)' : fmt(v.cell(n, 'ka1k')?.upstreamUsPerReq, 0)} | ${m?.processes ?? '—'} | ${fmt(m?.rssStartMiB, 0)} | ${fmt(m?.rssIdleMiB, 0)} | ${fmt(m?.rssIdleAnonMiB, 0)} / ${fmt(m?.rssIdleFileMiB, 0)} | ${fmt(v.cell(n, 'ka1k')?.peakRssMiB, 0)} | ${peakAny ? fmt(peakAny, 0) : '—'} |`,
     );
   }
 }
