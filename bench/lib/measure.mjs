@@ -100,7 +100,8 @@ export async function runOne(ctx, target, scName, { rate, pinned, measureMs = ct
     loadgenCpuPct: (100 * (b.gens - a.gens)) / seconds,
     // Everything else the machine did meanwhile (other engineers' builds, the harness itself,
     // hypervisor steal): a run with much of it is a noisy one.
-    otherCpuPct: (100 * (b.machine.total - a.machine.total - serverCpu - (b.gens - a.gens))) / seconds,
+    // (/proc/stat and /proc/PID/stat tick separately: a few % of jitter either way, floored at 0.)
+    otherCpuPct: Math.max(0, (100 * (b.machine.total - a.machine.total - serverCpu - (b.gens - a.gens))) / seconds),
     // Pinned: how busy CPU 0 (generators) and CPU 1 (target + upstream) were, counting everyone.
     cpu0AllPct: pinned ? (100 * (b.machine.perCpu[0] - a.machine.perCpu[0])) / seconds : null,
     cpu1AllPct: pinned ? (100 * (b.machine.perCpu[1] - a.machine.perCpu[1])) / seconds : null,
