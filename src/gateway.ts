@@ -197,6 +197,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
     metrics,
     admission,
     admin: options.admin,
+    ticketKeysFromPrimary: options.admin === false,
     onSecureConnection,
     onRequest,
   });
@@ -214,6 +215,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
       expiryTimer = setInterval(() => warnExpiring(configExpiries(state.config), log), 86_400_000).unref();
     },
     address: () => listeners.address(),
+    setTicketKeys: (keys: readonly Buffer[]) => listeners.setTicketKeys(keys),
     adminAddress: () => listeners.adminAddress(),
     /** Swap to a new, already validated Config: new connections get it, old ones finish on theirs. */
     reload(next: Config): void {

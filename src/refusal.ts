@@ -31,6 +31,7 @@ export const REASONS = {
   // 2 — chain (closed at the TLS layer)
   chain_untrusted: { stage: 'chain', status: 0, message: 'client certificate chain does not verify to a trust anchor' },
   chain_too_deep: { stage: 'chain', status: 0, message: 'client certificate chain is longer than clientAuth.maxChainDepth' },
+  cert_revoked: { stage: 'chain', status: 0, message: 'client certificate or one of its intermediates is revoked (clientAuth.crls)' },
   leaf_not_client_auth: { stage: 'chain', status: 0, message: 'client certificate lacks the clientAuth extended key usage' },
   // 3 — identity (closed before any HTTP byte is read)
   cn_missing: { stage: 'identity', status: 0, message: 'client certificate subject has no CN' },

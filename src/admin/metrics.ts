@@ -13,6 +13,7 @@ export interface Metrics {
   allowlist(): { readonly prefixes: Gauge; readonly lastSuccess: Gauge };
   readonly trustAnchorExpiry: Gauge<'subject' | 'fingerprint'>;
   readonly serverCertExpiry: Gauge;
+  readonly crlNextUpdate: Gauge<'issuer'>;
   readonly clientCertExpiry: Gauge;
   readonly connections: Gauge;
   readonly duplicates: Counter<'app'>;
@@ -74,6 +75,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['subject', 'fingerprint'] as const,
       registers,
       aggregator: 'min', // the same in every worker: summing would be nonsense
+    }),
+    crlNextUpdate: new Gauge({
+      name: 'hubgate_crl_next_update_timestamp_seconds',
+      help: 'nextUpdate of the freshest configured CRL of each issuing CA (clientAuth.crls)',
+      labelNames: ['issuer'] as const,
+      registers,
+      aggregator: 'min',
     }),
     serverCertExpiry: new Gauge({
       name: 'hubgate_server_cert_expiry_timestamp_seconds',

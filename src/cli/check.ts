@@ -5,6 +5,7 @@ import { loadConfig, DEFAULT_CONFIG_FILE, type AppConfig, type Config } from '..
 import { displayPath } from '../config/errors.js';
 import { parse, guarded } from './args.js';
 import { workerCount } from '../server/cluster.js';
+import { describeTlsPolicy } from '../tls/policy.js';
 
 const DAY = 86_400_000;
 
@@ -53,14 +54,33 @@ function eventsSummary(app: AppConfig): string[] {
   return lines;
 }
 
+function revocationSummary(config: Config): string[] {
+  const { crls, crlExpired } = config.clientAuth;
+  if (crls.length === 0) return ['revocation (clientAuth.crls): none configured'];
+  const lines = [`revocation (clientAuth.crls): ${crls.length} CRL${crls.length > 1 ? 's' : ''}, expired CRL → ${crlExpired}`];
+  for (const c of crls) {
+    lines.push(`  ${c.issuer.replace(/\n/g, ', ')}: ${c.revoked.size} revoked, next update ${expiry(c.nextUpdate)}`, `    file: ${displayPath(c.file)}`);
+  }
+  return lines;
+}
+
+function ticketKeySummary(config: Config): string {
+  const t = config.tls;
+  return t.ticketKeys
+    ? `session tickets: ${t.ticketKeys.length} key${t.ticketKeys.length > 1 ? 's' : ''} from ${displayPath(t.ticketKeyFile!)} (first encrypts, all decrypt)`
+    : `session tickets: keys generated at start, shared by all workers, rotated every ${t.ticketKeyRotationSeconds}s (previous key kept one period)`;
+}
+
 export function summarize(config: Config): string {
   const lines = [`config: ${displayPath(config.file)}`, `listen: ${config.listen.host}:${config.listen.port} (TLS), admin: http://${config.admin.host}:${config.admin.port}`];
   lines.push(`server certificate: ${config.tls.subject}, until ${expiry(config.tls.notAfter)}`);
+  lines.push(...describeTlsPolicy(config.tls.policy), ticketKeySummary(config));
   lines.push('trust anchors (clientAuth.trustAnchors):');
   for (const a of config.clientAuth.trustAnchors) {
     lines.push(`  ${a.subject}`, `    file: ${displayPath(a.file)}`, `    sha256: ${a.fingerprint256}`, `    until: ${expiry(a.notAfter)}`);
   }
   lines.push(`accepted client CNs: ${config.clientAuth.commonNames.join(', ')} (exact match), max chain depth ${config.clientAuth.maxChainDepth}`);
+  lines.push(...revocationSummary(config));
   lines.push(`verification GET without certificate: ${config.clientAuth.verificationWithoutCertificate ? 'allowed' : 'refused'}`);
   lines.push(`apps (${config.apps.length}):`);
   for (const app of config.apps) {

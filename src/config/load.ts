@@ -1,5 +1,7 @@
 // YAML → validated, paths resolved, secrets and certificates read → a frozen Config.
 // The only place that reads configuration files or the environment (STYLE.md §2).
+import { readFileSync } from 'node:fs';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { dirname, resolve, join, basename } from 'node:path';
 import { parsePrefix } from '../allowlist/address.js';
 import { gatewaySchema, appSchema, REDIS_URL, type GatewayFile, type AppFile } from './schema.js';
@@ -12,6 +14,9 @@ import {
   DIGICERT_EV_ROOT_SHA256, type CertificateInfo,
 } from './pem.js';
 import type { Config, AppConfig, TrustAnchor } from './types.js';
+import { resolveTlsPolicy, TlsPolicyError, type TlsPolicy } from '../tls/policy.js';
+import { parseTicketKeyFile } from '../tls/ticket-keys.js';
+import { loadCrls, acceptedIssuers, type RevocationList } from '../tls/crl.js';
 
 export type { Config, AppConfig, TrustAnchor, Destination, Tenant } from './types.js';
 
@@ -46,6 +51,43 @@ function resolveDedupe(dedupe: AppFile['dedupe'], file: string, dir: string, env
   const url = readSecret(store.redis, file, 'dedupe.store.redis', dir, env).toString('utf8');
   if (!REDIS_URL.test(url)) throw new ConfigError(file, 'dedupe.store.redis', 'must hold a redis:// or rediss:// URL');
   return { ...dedupe, store: { redis: url } };
+}
+
+function tlsPolicy(g: GatewayFile, key: KeyObject, file: string): TlsPolicy {
+  try {
+    return resolveTlsPolicy(g.tls.minVersion, g.tls.ciphers, key);
+  } catch (err) {
+    if (err instanceof TlsPolicyError) throw new ConfigError(file, 'tls.ciphers', err.message);
+    throw err;
+  }
+}
+
+function ticketKeys(path: string | undefined, file: string): Buffer[] | undefined {
+  if (path === undefined) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(file, 'tls.ticketKeyFile', `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return parseTicketKeyFile(bytes);
+  } catch (err) {
+    // The message never quotes the file: it holds secrets.
+    throw new ConfigError(file, 'tls.ticketKeyFile', `${path} ${(err as Error).message}`);
+  }
+}
+
+function revocation(g: GatewayFile, anchors: readonly TrustAnchor[], file: string, dir: string) {
+  const crlIssuers = g.clientAuth.crlIssuers.flatMap((p, i) =>
+    parseCertificates(readFileOrFail(resolve(dir, p), file, `clientAuth.crlIssuers[${i}]`, 'CRL issuer'), file, `clientAuth.crlIssuers[${i}]`),
+  );
+  const issuers = acceptedIssuers(
+    anchors.map((a) => new X509Certificate(a.pem)),
+    crlIssuers.map((c) => new X509Certificate(c.pem)),
+    file,
+  );
+  return { crlIssuers, crls: loadCrls(g.clientAuth.crls, file, dir, issuers) };
 }
 
 function loadApp(path: string, env: NodeJS.ProcessEnv): AppConfig {
@@ -94,8 +136,22 @@ function loadApps(gatewayFile: string, dir: string, appsKey: string, env: NodeJS
   return apps;
 }
 
-export function warningsFor(config: Pick<Config, 'clientAuth'>): string[] {
-  const warnings: string[] = [];
+function crlWarnings(crls: readonly RevocationList[], anchors: readonly TrustAnchor[], policy: 'refuse' | 'warn', now: number): string[] {
+  if (crls.length === 0) return [];
+  const out = crls
+    .filter((c) => c.nextUpdate.getTime() < now)
+    .map((c) => `CRL ${c.file} (issuer ${c.issuer.replace(/\n/g, ', ')}) passed its nextUpdate on ${c.nextUpdate.toISOString()}: ` +
+      (policy === 'refuse' ? 'chains it covers are refused until a fresh one is loaded (clientAuth.crlExpired: refuse)' : 'still applied, but revocations since then are unknown (clientAuth.crlExpired: warn)'));
+  for (const a of anchors) {
+    if (!crls.some((c) => c.issuer === new X509Certificate(a.pem).subject)) {
+      out.push(`trust anchor ${a.subject} issued none of the clientAuth.crls: chains to it are not checked for revocation, or refused (UNABLE_TO_GET_CRL) when their intermediate has a CRL`);
+    }
+  }
+  return out;
+}
+
+export function warningsFor(config: Pick<Config, 'clientAuth' | 'tls'>, now = Date.now()): string[] {
+  const warnings: string[] = [...config.tls.policy.warnings];
   const anchors = config.clientAuth.trustAnchors;
   if (anchors.length > 0 && anchors.every((a) => a.isDigiCertEvRoot)) {
     warnings.push(
@@ -105,7 +161,7 @@ export function warningsFor(config: Pick<Config, 'clientAuth'>): string[] {
         'clientAuth.trustAnchors, or every real delivery will be refused.',
     );
   }
-  const now = Date.now();
+  warnings.push(...crlWarnings(config.clientAuth.crls, anchors, config.clientAuth.crlExpired, now));
   for (const a of anchors) {
     if (a.notAfter.getTime() < now) warnings.push(`trust anchor ${a.subject} (${a.file}) expired on ${a.notAfter.toISOString()}`);
     if (!a.isCa) warnings.push(`trust anchor ${a.subject} (${a.file}) is not a CA certificate`);
@@ -126,12 +182,21 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE, env: NodeJS.Proce
   const certPem = readFileOrFail(certFile, path, 'tls.cert', 'server certificate');
   const serverChain = parseCertificates(certPem, path, 'tls.cert');
   const keyPem = readFileOrFail(resolve(dir, g.tls.key), path, 'tls.key', 'server key');
-  assertKeyMatches(serverChain[0]!.pem, parsePrivateKey(keyPem, path, 'tls.key'), path, 'tls.key');
+  const serverKey = parsePrivateKey(keyPem, path, 'tls.key');
+  assertKeyMatches(serverChain[0]!.pem, serverKey, path, 'tls.key');
+  const ticketKeyFile = g.tls.ticketKeyFile === undefined ? undefined : resolve(dir, g.tls.ticketKeyFile);
+  const trustAnchors = loadTrustAnchors(g.clientAuth.trustAnchors, path, dir);
   const config: Config = {
     file: path,
     listen: g.listen,
-    tls: { certPem, keyPem, certFile, notAfter: serverChain[0]!.notAfter, subject: serverChain[0]!.subject },
-    clientAuth: { ...g.clientAuth, trustAnchors: loadTrustAnchors(g.clientAuth.trustAnchors, path, dir) },
+    tls: {
+      certPem, keyPem, certFile, notAfter: serverChain[0]!.notAfter, subject: serverChain[0]!.subject,
+      policy: tlsPolicy(g, serverKey, path),
+      ticketKeyFile,
+      ticketKeys: ticketKeys(ticketKeyFile, path),
+      ticketKeyRotationSeconds: g.tls.ticketKeyRotationSeconds,
+    },
+    clientAuth: { ...g.clientAuth, trustAnchors, ...revocation(g, trustAnchors, path, dir) },
     allowlist: { ...g.allowlist, cacheFile: g.allowlist.cacheFile ? resolve(dir, g.allowlist.cacheFile) : undefined },
     proxyProtocol: g.proxyProtocol,
     limits: g.limits,

@@ -27,7 +27,21 @@ export const gatewaySchema = z
       .object({ host: z.string().min(1).default('0.0.0.0'), port: port.default(8443) })
       .strict()
       .default({}),
-    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict(),
+    tls: z
+      .object({
+        cert: z.string().min(1),
+        key: z.string().min(1),
+        // Default policy (src/tls/policy.ts): TLS 1.2 and 1.3, TLS 1.2 limited to ECDHE with
+        // AES-GCM or ChaCha20-Poly1305 (Mozilla "intermediate").
+        minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+        ciphers: z.string().min(1).optional(),
+        // Session-ticket keys shared by several replicas (src/tls/ticket-keys.ts for the format).
+        ticketKeyFile: z.string().min(1).optional(),
+        // Without ticketKeyFile: how often the primary replaces the key every worker encrypts
+        // tickets with (the previous key still decrypts for one more period).
+        ticketKeyRotationSeconds: positiveInt.max(7 * 86_400).default(3_600),
+      })
+      .strict(),
     clientAuth: z
       .object({
         trustAnchors: z.array(z.string().min(1)).min(1, 'must list at least one PEM file'),
@@ -37,6 +51,13 @@ export const gatewaySchema = z
           .default(['client.webhooks.fbclientcerts.com']),
         maxChainDepth: z.number().int().min(1).max(10).default(3),
         verificationWithoutCertificate: z.boolean().default(true),
+        // CRL files (PEM or DER): a revoked leaf or intermediate is refused (cert_revoked).
+        crls: z.array(z.string().min(1)).default([]),
+        // Certificates of intermediate CAs whose CRLs are listed in crls: their signatures are
+        // checked against these at load. Never trusted by themselves.
+        crlIssuers: z.array(z.string().min(1)).default([]),
+        // A CRL past its nextUpdate: refuse every chain it covers, or keep applying it and warn.
+        crlExpired: z.enum(['refuse', 'warn']).default('refuse'),
       })
       .strict(),
     allowlist: z

@@ -2,6 +2,8 @@
 // new one and swaps it atomically.
 import type { GatewayFile, AppFile } from './schema.js';
 import type { CertificateInfo } from './pem.js';
+import type { TlsPolicy } from '../tls/policy.js';
+import type { RevocationList } from '../tls/crl.js';
 
 export interface TrustAnchor extends CertificateInfo {
   readonly file: string;
@@ -62,8 +64,17 @@ export interface Config {
     readonly certFile: string;
     readonly notAfter: Date;
     readonly subject: string;
+    readonly policy: TlsPolicy;
+    /** Keys from tls.ticketKeyFile (first encrypts, all decrypt); undefined: the gateway makes its own. */
+    readonly ticketKeyFile: string | undefined;
+    readonly ticketKeys: readonly Buffer[] | undefined;
+    readonly ticketKeyRotationSeconds: number;
   };
-  readonly clientAuth: Omit<GatewayFile['clientAuth'], 'trustAnchors'> & { readonly trustAnchors: readonly TrustAnchor[] };
+  readonly clientAuth: Omit<GatewayFile['clientAuth'], 'trustAnchors' | 'crls' | 'crlIssuers'> & {
+    readonly trustAnchors: readonly TrustAnchor[];
+    readonly crls: readonly RevocationList[];
+    readonly crlIssuers: readonly CertificateInfo[];
+  };
   readonly allowlist: Omit<GatewayFile['allowlist'], 'cacheFile'> & { readonly cacheFile: string | undefined };
   readonly proxyProtocol: GatewayFile['proxyProtocol'];
   readonly limits: GatewayFile['limits'];

@@ -1,7 +1,9 @@
 // `workers: N|auto` (SPEC.md §7): the primary holds no client connection. It validates config,
 // forks N workers that share the listening port (node:cluster), replaces a worker that dies,
 // relays SIGHUP/SIGTERM, and serves the admin endpoint for the whole group, with metrics
-// aggregated across workers (prom-client's AggregatorRegistry).
+// aggregated across workers (prom-client's AggregatorRegistry). It also holds the session-ticket
+// keys (unless tls.ticketKeyFile provides them) and hands them to every worker, so a session
+// resumes whichever worker the next connection lands on.
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/load.js';
@@ -11,8 +13,11 @@ import { createAdminServer } from '../admin/server.js';
 import { reloadFromFile } from './reload.js';
 import { watchConfig } from './watch.js';
 import { availableCpus } from './cpu-quota.js';
+import { TicketKeyRing } from '../tls/ticket-keys.js';
+import { scheduleRotation } from '../tls/ticket-rotation.js';
 
-type ToWorker = { hubgate: 'reload' } | { hubgate: 'shutdown' };
+// Ticket keys travel base64-encoded over the IPC channel (a local pipe) and are never logged.
+type ToWorker = { hubgate: 'reload' } | { hubgate: 'shutdown' } | { hubgate: 'ticketKeys'; keys: string[] };
 type ToPrimary = { hubgate: 'status'; notReady: string | null };
 
 /** `auto`: the cores this process may use, capped by its container's CPU quota. */
@@ -37,14 +42,16 @@ export function attachWorker(gateway: Gateway, log: Logger, shutdown: (why: stri
     last = notReady;
     process.send!({ hubgate: 'status', notReady } satisfies ToPrimary);
   };
-  report();
-  setInterval(report, 500).unref();
+  // Listening before the first status report: the primary answers it with the ticket keys.
   process.on('message', (m: unknown) => {
     if (!isHubgateMessage(m)) return;
     const msg = m as ToWorker;
     if (msg.hubgate === 'reload') reloadFromFile(gateway, log);
     if (msg.hubgate === 'shutdown') shutdown('primary');
+    if (msg.hubgate === 'ticketKeys') gateway.setTicketKeys(msg.keys.map((k) => Buffer.from(k, 'base64')));
   });
+  report();
+  setInterval(report, 500).unref();
   // The primary going away (crash, SIGKILL) must not leave orphan workers serving.
   process.on('disconnect', () => shutdown('primary exited'));
 }
@@ -55,12 +62,26 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   const deaths: number[] = [];
   let stopping = false;
   let current = config;
+  const ring = new TicketKeyRing();
+  const keysFor = (): ToWorker => ({ hubgate: 'ticketKeys', keys: ring.keys.map((k) => k.toString('base64')) });
+  let stopRotation = () => {};
+  let period = 0;
+  const rotateAsConfigured = () => {
+    const wanted = current.tls.ticketKeys ? 0 : current.tls.ticketKeyRotationSeconds;
+    if (wanted === period) return;
+    stopRotation();
+    period = wanted;
+    stopRotation = wanted ? scheduleRotation(ring, wanted, () => broadcast(keysFor())) : () => {};
+  };
+  rotateAsConfigured();
 
   const fork = (): Worker => {
     const worker = cluster.fork();
     status.set(worker.id, 'starting');
     worker.on('message', (m: unknown) => {
-      if (isHubgateMessage(m) && m.hubgate === 'status') status.set(worker.id, (m as ToPrimary).notReady);
+      if (!isHubgateMessage(m) || m.hubgate !== 'status') return;
+      if (status.get(worker.id) === 'starting' && worker.isConnected()) worker.send(keysFor());
+      status.set(worker.id, (m as ToPrimary).notReady);
     });
     return worker;
   };
@@ -96,7 +117,10 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   const reloadAll = () => {
     // Validate once here, so a broken file is reported once and never reaches the workers.
     const summary = reloadFromFile({ config: current, reload: (next) => (current = next) }, log);
-    if (summary) broadcast({ hubgate: 'reload' });
+    if (!summary) return;
+    broadcast({ hubgate: 'reload' });
+    rotateAsConfigured();
+    broadcast(keysFor());
   };
   process.on('SIGHUP', reloadAll);
   const unwatch = config.watch ? watchConfig(config, log, reloadAll) : () => {};
@@ -104,6 +128,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     if (stopping) return;
     stopping = true;
     unwatch();
+    stopRotation();
     log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'draining all workers');
     broadcast({ hubgate: 'shutdown' });
     const hardStop = setTimeout(() => {

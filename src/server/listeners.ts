@@ -11,6 +11,8 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../admin/metrics.js';
 import { isRefusal, refuse, type Refusal } from '../refusal.js';
 import { serverTlsOptions, secureContextOptions } from '../tls/server-options.js';
+import { createTicketKeySource } from '../tls/ticket-rotation.js';
+import { exportCrlMetrics } from '../admin/tls-metrics.js';
 import { createAdminServer, registryText } from '../admin/server.js';
 import { sendRefusal } from '../http/respond.js';
 import { reportConnectionRefusal } from './record.js';
@@ -34,6 +36,8 @@ interface ListenerDeps {
   onRequest(req: HubRequest, res: Responder, conn: Connection): Promise<void>;
   /** false in cluster workers: the primary serves the admin endpoint for the whole group. */
   admin?: boolean;
+  /** Cluster workers take their session-ticket keys from the primary. */
+  ticketKeysFromPrimary?: boolean;
 }
 
 /** `::ffff:203.0.113.7` (what a dual-stack listener reports) is the IPv4 client 203.0.113.7. */
@@ -68,6 +72,7 @@ export function createListeners(deps: ListenerDeps) {
   let draining = false;
 
   const tls: HttpsServer = createHttpsServer({ ...serverTlsOptions(initial), ...httpOptions(initial) });
+  const ticketKeys = createTicketKeySource({ fromPrimary: deps.ticketKeysFromPrimary === true });
   Object.assign(tls, { keepAliveTimeout: initial.limits.keepAliveTimeoutMs });
 
   tls.prependListener('secureConnection', (socket: TLSSocket) => {
@@ -161,6 +166,9 @@ export function createListeners(deps: ListenerDeps) {
 
   function applyConfig(config: Config): void {
     tls.setSecureContext(secureContextOptions(config));
+    ticketKeys.apply(config);
+    ticketKeys.attach(tls);
+    exportCrlMetrics(metrics, config);
     Object.assign(tls, httpOptions(config));
     metrics.serverCertExpiry.set(config.tls.notAfter.getTime() / 1000);
     metrics.trustAnchorExpiry.reset();
@@ -184,9 +192,11 @@ export function createListeners(deps: ListenerDeps) {
     adminAddress: () => admin?.address() as AddressInfo,
     notReadyReason,
     applyConfig,
+    setTicketKeys: (keys: readonly Buffer[]) => ticketKeys.fromPrimary(keys),
     isDraining: () => draining,
     async stop(graceMs = deps.getState().config.limits.shutdownGraceMs): Promise<void> {
       draining = true;
+      ticketKeys.stop();
       front.close();
       deps.admission?.stop?.();
       const deadline = Date.now() + graceMs;

@@ -30,7 +30,15 @@ export function diffConfigs(before: Config, after: Config): ReloadSummary {
   const now = new Map(after.apps.map((a) => [a.name, appFingerprint(a)]));
   const sections: Array<[string, (c: Config) => unknown]> = [
     ['tls (server certificate or key)', (c) => [c.tls.certPem, digest(c.tls.keyPem)]],
-    ['clientAuth', (c) => ({ ...c.clientAuth, trustAnchors: c.clientAuth.trustAnchors.map((a) => a.fingerprint256) })],
+    ['tls (protocol versions or ciphers)', (c) => [c.tls.policy.minVersion, c.tls.policy.ciphers]],
+    // Keys only as a hash: the summary is logged.
+    ['tls (session ticket keys)', (c) => [c.tls.ticketKeyFile, c.tls.ticketKeys && digest(c.tls.ticketKeys.map((k) => k.toString('base64'))), c.tls.ticketKeyRotationSeconds]],
+    ['clientAuth', (c) => ({
+      ...c.clientAuth,
+      trustAnchors: c.clientAuth.trustAnchors.map((a) => a.fingerprint256),
+      crls: c.clientAuth.crls.map((l) => l.sha256),
+      crlIssuers: c.clientAuth.crlIssuers.map((i) => i.fingerprint256),
+    })],
     ['allowlist', (c) => c.allowlist],
     ['proxyProtocol', (c) => c.proxyProtocol],
     ['limits', (c) => c.limits],
