@@ -27,6 +27,8 @@ export interface IssueOptions {
   dnsNames?: string[];
   notBefore?: Date;
   notAfter?: Date;
+  /** Hex; default random. */
+  serialNumber?: string;
 }
 
 const DAY = 86_400_000;
@@ -73,7 +75,7 @@ export async function issue(opts: IssueOptions): Promise<Issued> {
   if (opts.issuer) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(opts.issuer.cert));
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: '01' + randomBytes(15).toString('hex'),
+    serialNumber: opts.serialNumber ?? '01' + randomBytes(15).toString('hex'),
     subject: opts.subject,
     issuer: opts.issuer ? opts.issuer.cert.subjectName.toJSON() : opts.subject,
     notBefore: opts.notBefore ?? new Date(now - DAY),
@@ -97,4 +99,34 @@ export function createIntermediate(cn: string, root: Issued, key: KeyAlgorithm =
 /** Concatenate PEM certificates, leaf first, as a TLS peer sends its chain. */
 export function bundle(...certs: Issued[]): string {
   return certs.map((c) => c.certPem).join('');
+}
+
+export interface CrlOptions {
+  /** Certificates (or serial numbers, hex) to list as revoked. */
+  revoked?: Array<Issued | string>;
+  thisUpdate?: Date;
+  nextUpdate?: Date;
+}
+
+/** A CRL signed by `issuer`, as a CA publishes it (DER). */
+export async function createCrl(issuer: Issued, opts: CrlOptions = {}): Promise<Buffer> {
+  const now = Date.now();
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: issuer.cert.subjectName.toJSON(),
+    thisUpdate: opts.thisUpdate ?? new Date(now - DAY),
+    nextUpdate: opts.nextUpdate ?? new Date(now + 7 * DAY),
+    entries: (opts.revoked ?? []).map((r) => ({
+      serialNumber: typeof r === 'string' ? r : r.cert.serialNumber,
+      revocationDate: new Date(now - DAY),
+      reason: x509.X509CrlReason.keyCompromise,
+    })),
+    signingKey: issuer.keys.privateKey,
+    signingAlgorithm: signingAlgorithm(issuer.keys),
+  });
+  return Buffer.from(crl.rawData);
+}
+
+/** PEM form of a DER CRL. */
+export function crlPem(der: Buffer): string {
+  return `-----BEGIN X509 CRL-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END X509 CRL-----\n`;
 }
