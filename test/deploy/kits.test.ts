@@ -366,6 +366,7 @@ const GATEWAY_METRICS = new Set([
   'hubgate_trust_anchor_expiry_timestamp_seconds',
   'hubgate_server_cert_expiry_timestamp_seconds',
   'hubgate_client_cert_expiry_timestamp_seconds',
+  'hubgate_crl_next_update_timestamp_seconds',
   'hubgate_dedupe_store_errors_total',
   'hubgate_duplicates_total',
   'hubgate_events_total',
