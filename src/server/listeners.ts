@@ -13,6 +13,7 @@ import { isRefusal, refuse, type Refusal } from '../refusal.js';
 import { serverTlsOptions, secureContextOptions } from '../tls/server-options.js';
 import { createTicketKeySource } from '../tls/ticket-rotation.js';
 import { exportCrlMetrics } from '../admin/tls-metrics.js';
+import { atNextCrlExpiry } from '../tls/crl.js';
 import { createAdminServer, registryText } from '../admin/server.js';
 import { sendRefusal } from '../http/respond.js';
 import { reportConnectionRefusal } from './record.js';
@@ -73,6 +74,7 @@ export function createListeners(deps: ListenerDeps) {
 
   const tls: HttpsServer = createHttpsServer({ ...serverTlsOptions(initial), ...httpOptions(initial) });
   const ticketKeys = createTicketKeySource({ fromPrimary: deps.ticketKeysFromPrimary === true });
+  let cancelCrlTimer = () => {};
   Object.assign(tls, { keepAliveTimeout: initial.limits.keepAliveTimeoutMs });
 
   tls.prependListener('secureConnection', (socket: TLSSocket) => {
@@ -169,6 +171,11 @@ export function createListeners(deps: ListenerDeps) {
     ticketKeys.apply(config);
     ticketKeys.attach(tls);
     exportCrlMetrics(metrics, config);
+    cancelCrlTimer();
+    cancelCrlTimer = atNextCrlExpiry(config.clientAuth.crls, (stale) => {
+      for (const c of stale) log.warn({ crl: c.file, issuer: c.issuer, policy: config.clientAuth.crlExpired }, 'CRL passed its nextUpdate');
+      if (deps.getState().config === config) applyConfig(config);
+    });
     Object.assign(tls, httpOptions(config));
     metrics.serverCertExpiry.set(config.tls.notAfter.getTime() / 1000);
     metrics.trustAnchorExpiry.reset();
@@ -197,6 +204,7 @@ export function createListeners(deps: ListenerDeps) {
     async stop(graceMs = deps.getState().config.limits.shutdownGraceMs): Promise<void> {
       draining = true;
       ticketKeys.stop();
+      cancelCrlTimer();
       front.close();
       deps.admission?.stop?.();
       const deadline = Date.now() + graceMs;

@@ -134,3 +134,20 @@ export function loadCrls(paths: readonly string[], file: string, dir: string, is
     });
   });
 }
+
+/** Longest setTimeout Node honours (~24.8 days); a later nextUpdate is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Calls `onStale` with the CRLs that just went past nextUpdate, at the earliest future one. Under
+ *  `crlExpired: refuse` that is a trust decision: the listener rebuilds its secure context, whose
+ *  session ID context then differs, so sessions made before are not resumed. */
+export function atNextCrlExpiry(crls: readonly RevocationList[], onStale: (stale: RevocationList[]) => void, now = Date.now()): () => void {
+  const next = Math.min(...crls.map((c) => c.nextUpdate.getTime()).filter((t) => t >= now));
+  if (!Number.isFinite(next)) return () => {};
+  const timer = setTimeout(() => {
+    const at = Date.now();
+    onStale(crls.filter((c) => c.nextUpdate.getTime() >= now && c.nextUpdate.getTime() < at));
+  }, Math.min(next - now + 1, MAX_TIMER_MS));
+  timer.unref();
+  return () => clearTimeout(timer);
+}

@@ -98,6 +98,29 @@ describe.each(VERSIONS)('%s resumption', (version) => {
   });
 });
 
+describe('a CRL passing its nextUpdate while sessions live (crlExpired: refuse)', () => {
+  it('stops their resumption without a reload: the full handshake is refused', async () => {
+    const DAY = 86_400_000;
+    const staleAt = new Date(Date.now() + 3_000);
+    const [root, int, issuer] = ['stale-root.crl', 'stale-int.crl', 'stale-int.pem'].map((f) => join(pki.dir, f));
+    writeFileSync(root!, await createCrl(pki.root));
+    writeFileSync(int!, await createCrl(pki.intermediate, { thisUpdate: new Date(Date.now() - DAY), nextUpdate: staleAt }));
+    writeFileSync(issuer!, pki.intermediate.certPem);
+    const gw = await startGateway(pki, apps(), { clientAuth: { crls: [root, int], crlIssuers: [issuer] } });
+    try {
+      const sessions = await Promise.all(VERSIONS.map((v) => savedSession(target(gw, v))));
+      await eventually(() => gw.logs.find((l) => l.msg === 'CRL passed its nextUpdate'), 10_000);
+      for (const [i, v] of VERSIONS.entries()) {
+        expect(await attempt(target(gw, v), sessions[i])).toMatchObject({ reused: false, status: undefined });
+      }
+      const refused = gw.logs.filter((l) => l.msg === 'connection refused').map((l) => l.detail);
+      expect(refused).toEqual(['CRL_HAS_EXPIRED at depth 0', 'CRL_HAS_EXPIRED at depth 0']);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe.each(VERSIONS)('%s ticket key rotation (tls.ticketKeyFile)', (version) => {
   it('resumes a ticket of the previous key, and not one from two rotations ago', async () => {
     const keyFile = join(pki.dir, `ticket-${version}.keys`);
