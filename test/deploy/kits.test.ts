@@ -161,7 +161,7 @@ describe('Kubernetes Deployment', () => {
     expect(get(volume('apps'), 'secret.secretName')).toBe('hubgate-apps');
     expect(get(volume('tls'), 'secret.secretName')).toBe('hubgate-tls');
     expect(get(volume('meta-ca'), 'configMap.name')).toBe('hubgate-meta-ca');
-    for (const name of ['config', 'apps', 'tls', 'meta-ca']) {
+    for (const name of ['config', 'apps', 'tls', 'meta-ca', 'ticket-keys']) {
       const m = obj(mounts().find((x) => x.name === name), `mount ${name}`);
       expect(m.readOnly, name).toBe(true);
       // subPath mounts are never updated by the kubelet: a rotation would need a restart.
@@ -170,7 +170,7 @@ describe('Kubernetes Deployment', () => {
   });
 
   it('keeps secrets out of reach of other users in the pod', () => {
-    for (const name of ['apps', 'tls']) {
+    for (const name of ['apps', 'tls', 'ticket-keys']) {
       const mode = Number(get(volume(name), 'secret.defaultMode'));
       expect(mode & 0o007, `${name} defaultMode ${mode.toString(8)}`).toBe(0);
       expect(mode & 0o040, `${name} group-readable for fsGroup`).toBe(0o040);
@@ -262,6 +262,7 @@ describe('Kubernetes ConfigMap gateway.yaml', () => {
     for (const [key, secret] of [
       ['tls.cert', 'hubgate-tls'],
       ['tls.key', 'hubgate-tls'],
+      ['tls.ticketKeyFile', 'hubgate-ticket-keys'],
       ['apps', 'hubgate-apps'],
     ] as const) {
       const p = str(get(gatewayConfig(), key), key).replace(/\/$/, '');
