@@ -7,28 +7,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, httpGet } from '../helpers/net.js';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { createRoot } from '../../src/tls/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
+import { useTestbed, shopApp } from '../helpers/fixture.js';
 import { writeConfigFolder, SECRET, eventually } from '../helpers/gateway.js';
 import { attempt, type ResumeTarget } from '../helpers/resume.js';
 
 const BIN = resolve(__dirname, '../../bin/hubgate.js');
 const ATTEMPTS = 40;
 
-let pki: TestPki;
-let upstream: RecordingUpstream;
+const { pki, upstream } = useTestbed();
 let dir: string;
 let child: ChildProcess;
 const lines: Array<Record<string, unknown>> = [];
 let port: number;
 let adminPort: number;
-const apps = () => [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }];
+const apps = () => [shopApp(upstream)];
 const settings = () => ({ workers: 2, listen: { host: '127.0.0.1', port }, admin: { host: '127.0.0.1', port: adminPort }, log: { level: 'info' } });
 
 beforeAll(async () => {
-  pki = await createTestPki();
-  upstream = await startUpstream();
   dir = mkdtempSync(join(tmpdir(), 'hubgate-resume-'));
   [port, adminPort] = [await freePort(), await freePort()];
   const file = writeConfigFolder(dir, pki, settings(), apps());
@@ -48,9 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
-  await upstream?.close();
   rmSync(dir, { recursive: true, force: true });
-  pki?.cleanup();
 });
 
 const target = (version: ResumeTarget['version']): ResumeTarget => ({ port, ca: pki.serverCa, client: pki.meta, version, secret: SECRET });

@@ -1,30 +1,19 @@
 // Session resumption never outlives a trust decision, and ticket keys rotate as documented. Each
 // case is a real handshake offering a saved session (TLS 1.2 ticket or TLS 1.3 PSK) and checks
 // whether OpenSSL resumed it and whether the gateway served the delivery.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { createRoot, createCrl } from '../../src/tls/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGateway, SECRET, eventually, type Harness } from '../helpers/gateway.js';
+import { useTestbed, useStarted, shopApp } from '../helpers/fixture.js';
 import { attempt, type ResumeTarget } from '../helpers/resume.js';
 import { reloadFromFile } from '../../src/server/reload.js';
 
-let pki: TestPki;
-let upstream: RecordingUpstream;
-const apps = () => [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }];
+const { pki, upstream } = useTestbed();
+const apps = () => [shopApp(upstream)];
 const VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
-
-beforeAll(async () => {
-  pki = await createTestPki('ec');
-  upstream = await startUpstream();
-});
-afterAll(async () => {
-  await upstream?.close();
-  pki?.cleanup();
-});
 
 function target(gw: Harness, version: ResumeTarget['version'], client = pki.meta): ResumeTarget {
   return { port: gw.port, ca: pki.serverCa, client, version, secret: SECRET };
@@ -43,11 +32,7 @@ async function reload(gw: Harness, overrides: Record<string, unknown>): Promise<
 }
 
 describe.each(VERSIONS)('%s resumption', (version) => {
-  let gw: Harness;
-  beforeAll(async () => {
-    gw = await startGateway(pki, apps(), {});
-  });
-  afterAll(async () => gw?.stop());
+  const gw = useStarted('gw', () => startGateway(pki, apps(), {}), (g) => g.stop());
 
   it('resumes a saved session and serves it', async () => {
     const session = await savedSession(target(gw, version));

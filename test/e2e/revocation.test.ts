@@ -2,34 +2,21 @@
 // (cert_revoked, OpenSSL's code in the log) and nothing reaches the upstream; CRLs of other CAs
 // do not apply; an expired CRL follows clientAuth.crlExpired; a reload picks up a new CRL; a CRL
 // that no configured CA signed refuses to load.
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestPki, issue, META_CN, type TestPki, type ClientCredentials, type Issued } from '../helpers/pki.js';
+import { issue, META_CN, type ClientCredentials, type Issued } from '../helpers/pki.js';
+import { useTestbed, shopApp } from '../helpers/fixture.js';
 import { createRoot, createIntermediate, createCrl, crlPem } from '../../src/tls/pki.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGateway, writeConfigFolder, SECRET, eventually, type Harness } from '../helpers/gateway.js';
 import { post, type Outcome } from '../helpers/client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { reloadFromFile } from '../../src/server/reload.js';
 
 const DAY = 86_400_000;
-let pki: TestPki;
-let upstream: RecordingUpstream;
-const apps = () => [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }];
+const { pki, upstream } = useTestbed();
+const apps = () => [shopApp(upstream)];
 let n = 0;
-
-beforeAll(async () => {
-  pki = await createTestPki('ec');
-  upstream = await startUpstream();
-});
-afterAll(async () => {
-  await upstream?.close();
-  pki?.cleanup();
-});
-beforeEach(() => {
-  upstream.received.length = 0;
-});
 
 /** Writes a file into the PKI folder; returns its path. */
 function file(content: string | Buffer, ext = 'crl'): string {

@@ -3,13 +3,12 @@
 // above fails, except the few a throwaway test PKI causes by nature (listed below, each with its
 // reason). Bounded to the checks that judge the server's configuration — protocols, cipher
 // categories, forward secrecy, server preferences, server defaults, vulnerabilities — about 40 s.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, afterAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startGateway, type Harness } from '../helpers/gateway.js';
+import { useGateway } from '../helpers/fixture.js';
 
 interface Finding {
   id: string;
@@ -35,20 +34,9 @@ function findTestssl(): string | undefined {
   return undefined;
 }
 
-let pki: TestPki;
-let gw: Harness;
-let dir: string;
-
-beforeAll(async () => {
-  pki = await createTestPki();
-  dir = mkdtempSync(join(tmpdir(), 'hubgate-testssl-'));
-  gw = await startGateway(pki, [{ name: 'shop', path: '/webhooks/shop', upstream: 'http://127.0.0.1:9/hook' }], { log: { level: 'warn' } });
-});
-afterAll(async () => {
-  await gw?.stop();
-  pki?.cleanup();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { gw } = useGateway({ overrides: { log: { level: 'warn' } } });
+const dir = mkdtempSync(join(tmpdir(), 'hubgate-testssl-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('testssl.sh against the default TLS policy', () => {
   it(

@@ -5,39 +5,32 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createTestPki, issue, type TestPki } from '../helpers/pki.js';
+import { issue } from '../helpers/pki.js';
+import { useTestbed, shopApp } from '../helpers/fixture.js';
 import { EKU_SERVER_AUTH } from '../../src/tls/pki.js';
 import { writeConfigFolder, startGateway, SECRET, type Harness } from '../helpers/gateway.js';
-import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { exchange, rawRequest, type RawResult } from '../helpers/raw.js';
 import { sign } from '../helpers/client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { summarize } from '../../src/cli/check.js';
 import { TicketKeyRing, parseTicketKeyFile } from '../../src/tls/ticket-keys.js';
 
-let pki: TestPki;
+const { pki, upstream } = useTestbed();
 /** tls.cert/tls.key overrides for an RSA server key. */
 let rsa: { tls: { cert: string; key: string } };
-let upstream: RecordingUpstream;
 let dir: string;
-const apps = () => [{ name: 'shop', path: '/webhooks/shop', upstream: `${upstream.url}/hook` }];
+const apps = () => [shopApp(upstream)];
 const BODY = '{"object":"page"}';
 const DELIVERY = rawRequest('POST', '/webhooks/shop', ['Host: localhost', `X-Hub-Signature-256: ${sign(BODY, SECRET)}`, `Content-Length: ${BODY.length}`], BODY);
 
 beforeAll(async () => {
-  pki = await createTestPki('ec');
-  upstream = await startUpstream();
   dir = mkdtempSync(join(tmpdir(), 'hubgate-policy-'));
   const server = await issue({ subject: 'CN=localhost', key: 'rsa', extKeyUsages: [EKU_SERVER_AUTH], dnsNames: ['localhost'] });
   rsa = { tls: { cert: join(dir, 'rsa.crt'), key: join(dir, 'rsa.key') } };
   writeFileSync(rsa.tls.cert, server.certPem);
   writeFileSync(rsa.tls.key, server.keyPem);
 });
-afterAll(async () => {
-  await upstream?.close();
-  pki?.cleanup();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;
 const load = (overrides: Record<string, unknown>) => loadConfig(writeConfigFolder(join(dir, `c${n++}`), pki, overrides, apps()), {});
