@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { issue, META_CN, type ClientCredentials, type Issued } from '../helpers/pki.js';
 import { useTestbed, shopApp } from '../helpers/fixture.js';
 import { createRoot, createIntermediate, createCrl, crlPem } from '../../src/tls/pki.js';
-import { startGateway, writeConfigFolder, SECRET, eventually, type Harness } from '../helpers/gateway.js';
+import { writeConfigFolder, withGateway as withGatewayOf, SECRET, eventually, type Harness } from '../helpers/gateway.js';
 import { post, type Outcome } from '../helpers/client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { reloadFromFile } from '../../src/server/reload.js';
@@ -61,14 +61,7 @@ async function expectServed(gw: Harness, client: ClientCredentials): Promise<voi
   upstream.received.length = 0;
 }
 
-async function withGateway(overrides: Record<string, unknown>, run: (gw: Harness) => Promise<void>): Promise<void> {
-  const gw = await startGateway(pki, apps(), overrides);
-  try {
-    await run(gw);
-  } finally {
-    await gw.stop();
-  }
-}
+const withGateway = (overrides: Record<string, unknown>, run: (gw: Harness) => Promise<void>) => withGatewayOf(pki, apps(), overrides, run);
 
 describe('clientAuth.crls', () => {
   it('refuses a revoked leaf as cert_revoked with OpenSSL’s code, and serves the others', async () => {
@@ -165,18 +158,18 @@ describe('clientAuth.crls', () => {
     const forger = await createIntermediate('Test Intermediate CA', await createRoot('Forger Root'));
     const overrides = await crlConfig();
     const forged = file(await createCrl(forger, { revoked: [pki.leaf] }));
-    const gwFile = startGatewayConfig({ clientAuth: { ...overrides.clientAuth, crls: [overrides.clientAuth.crls[0], forged] } });
+    const gwFile = configFile({ clientAuth: { ...overrides.clientAuth, crls: [overrides.clientAuth.crls[0], forged] } });
     expect(() => loadConfig(gwFile, {})).toThrow(/gateway\.yaml: clientAuth\.crls\[1\]: .*f\d+\.crl signature does not verify against any trust anchor or clientAuth\.crlIssuers certificate/);
   });
 
   it('refuses to load a crlIssuers certificate that does not chain to a trust anchor', async () => {
     const stranger = await createIntermediate('Stranger CA', await createRoot('Stranger Root'));
-    const gwFile = startGatewayConfig({ clientAuth: { crls: [], crlIssuers: [file(stranger.certPem, 'pem')] } });
+    const gwFile = configFile({ clientAuth: { crls: [], crlIssuers: [file(stranger.certPem, 'pem')] } });
     expect(() => loadConfig(gwFile, {})).toThrow(/clientAuth\.crlIssuers\[0\]: CN=Stranger CA.* is not a CA certificate signed by a trust anchor/);
   });
 });
 
 /** A gateway.yaml in its own folder, for load-time errors. */
-function startGatewayConfig(overrides: Record<string, unknown>): string {
+function configFile(overrides: Record<string, unknown>): string {
   return writeConfigFolder(join(pki.dir, `cfg${n++}`), pki, overrides, apps());
 }

@@ -108,3 +108,15 @@ export async function eventually<T>(fn: () => T | undefined | false, ms = 3_000)
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Runs `run` against a gateway of its own, always stopped after. */
+export async function withGateway(
+  pki: TestPki, apps: AppSpec[], overrides: Record<string, unknown>, run: (gw: Harness) => Promise<void>,
+): Promise<void> {
+  const gw = await startGateway(pki, apps, overrides);
+  try {
+    await run(gw);
+  } finally {
+    await gw.stop();
+  }
+}

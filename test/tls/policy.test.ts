@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { issue } from '../helpers/pki.js';
 import { useTestbed, shopApp } from '../helpers/fixture.js';
 import { EKU_SERVER_AUTH } from '../../src/tls/pki.js';
-import { writeConfigFolder, startGateway, SECRET, type Harness } from '../helpers/gateway.js';
+import { writeConfigFolder, withGateway as withGatewayOf, SECRET, type Harness } from '../helpers/gateway.js';
 import { exchange, rawRequest, type RawResult } from '../helpers/raw.js';
 import { sign } from '../helpers/client.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -40,14 +40,7 @@ function deliver(gw: Harness, tls: Record<string, unknown>): Promise<RawResult> 
   return exchange({ port: gw.port, ca: pki.serverCa, client: pki.meta, tls }, DELIVERY, { responses: 1 });
 }
 
-async function withGateway(overrides: Record<string, unknown>, run: (gw: Harness) => Promise<void>): Promise<void> {
-  const gw = await startGateway(pki, apps(), overrides);
-  try {
-    await run(gw);
-  } finally {
-    await gw.stop();
-  }
-}
+const withGateway = (overrides: Record<string, unknown>, run: (gw: Harness) => Promise<void>) => withGatewayOf(pki, apps(), overrides, run);
 
 describe('the default policy', () => {
   it('is TLS 1.2 + 1.3 with ECDHE AEAD suites only, and check prints it', () => {
