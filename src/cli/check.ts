@@ -54,12 +54,19 @@ function eventsSummary(app: AppConfig): string[] {
   return lines;
 }
 
+/** CRLs are reissued long before nextUpdate: only a stale one is news. */
+function freshness(nextUpdate: Date, now = Date.now()): string {
+  const hours = Math.floor((nextUpdate.getTime() - now) / 3_600_000);
+  const when = hours < 0 ? 'STALE' : hours < 48 ? `in ${hours} hours — fetch a fresh CRL` : `in ${Math.floor(hours / 24)} days`;
+  return `${nextUpdate.toISOString().slice(0, 16).replace('T', ' ')} UTC (${when})`;
+}
+
 function revocationSummary(config: Config): string[] {
   const { crls, crlExpired } = config.clientAuth;
   if (crls.length === 0) return ['revocation (clientAuth.crls): none configured'];
   const lines = [`revocation (clientAuth.crls): ${crls.length} CRL${crls.length > 1 ? 's' : ''}, expired CRL → ${crlExpired}`];
   for (const c of crls) {
-    lines.push(`  ${c.issuer.replace(/\n/g, ', ')}: ${c.revoked.size} revoked, next update ${expiry(c.nextUpdate)}`, `    file: ${displayPath(c.file)}`);
+    lines.push(`  ${c.issuer.replace(/\n/g, ', ')}: ${c.revoked.size} revoked, next update ${freshness(c.nextUpdate)}`, `    file: ${displayPath(c.file)}`);
   }
   return lines;
 }

@@ -12,6 +12,7 @@ import { writeConfigFolder, withGateway as withGatewayOf, SECRET, eventually, ty
 import { post, type Outcome } from '../helpers/client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { reloadFromFile } from '../../src/server/reload.js';
+import { summarize } from '../../src/cli/check.js';
 
 const DAY = 86_400_000;
 const { pki, upstream } = useTestbed();
@@ -67,6 +68,9 @@ describe('clientAuth.crls', () => {
   it('refuses a revoked leaf as cert_revoked with OpenSSL’s code, and serves the others', async () => {
     const revoked = await pki.leafWith({});
     await withGateway(await crlConfig({ intRevokes: [revoked] }), async (gw) => {
+      const text = summarize(gw.config);
+      expect(text).toContain('revocation (clientAuth.crls): 2 CRLs, expired CRL → refuse');
+      expect(text).toMatch(/CN=Test Intermediate CA, O=hubgate test PKI: 1 revoked, next update \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 6 days\)/);
       await expectRefused(gw, pki.chain(revoked, pki.intermediate), 'cert_revoked', /^CERT_REVOKED at depth 0 \(serial [0-9a-f]+\)$/);
       await expectServed(gw, pki.meta);
     });
