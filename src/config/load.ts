@@ -1,7 +1,5 @@
 // YAML → validated, paths resolved, secrets and certificates read → a frozen Config.
 // The only place that reads configuration files or the environment (STYLE.md §2).
-import { readFileSync } from 'node:fs';
-import { X509Certificate, type KeyObject } from 'node:crypto';
 import { dirname, resolve, join, basename } from 'node:path';
 import { parsePrefix } from '../allowlist/address.js';
 import { gatewaySchema, appSchema, REDIS_URL, type GatewayFile, type AppFile } from './schema.js';
@@ -14,9 +12,7 @@ import {
   DIGICERT_EV_ROOT_SHA256, type CertificateInfo,
 } from './pem.js';
 import type { Config, AppConfig, TrustAnchor } from './types.js';
-import { resolveTlsPolicy, TlsPolicyError, type TlsPolicy } from '../tls/policy.js';
-import { parseTicketKeyFile } from '../tls/ticket-keys.js';
-import { loadCrls, acceptedIssuers, type RevocationList } from '../tls/crl.js';
+import { tlsPolicy, ticketKeys, revocation, crlWarnings } from './tls.js';
 
 export type { Config, AppConfig, TrustAnchor, Destination, Tenant } from './types.js';
 
@@ -51,43 +47,6 @@ function resolveDedupe(dedupe: AppFile['dedupe'], file: string, dir: string, env
   const url = readSecret(store.redis, file, 'dedupe.store.redis', dir, env).toString('utf8');
   if (!REDIS_URL.test(url)) throw new ConfigError(file, 'dedupe.store.redis', 'must hold a redis:// or rediss:// URL');
   return { ...dedupe, store: { redis: url } };
-}
-
-function tlsPolicy(g: GatewayFile, key: KeyObject, file: string): TlsPolicy {
-  try {
-    return resolveTlsPolicy(g.tls.minVersion, g.tls.ciphers, key);
-  } catch (err) {
-    if (err instanceof TlsPolicyError) throw new ConfigError(file, 'tls.ciphers', err.message);
-    throw err;
-  }
-}
-
-function ticketKeys(path: string | undefined, file: string): Buffer[] | undefined {
-  if (path === undefined) return undefined;
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new ConfigError(file, 'tls.ticketKeyFile', `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  try {
-    return parseTicketKeyFile(bytes);
-  } catch (err) {
-    // The message never quotes the file: it holds secrets.
-    throw new ConfigError(file, 'tls.ticketKeyFile', `${path} ${(err as Error).message}`);
-  }
-}
-
-function revocation(g: GatewayFile, anchors: readonly TrustAnchor[], file: string, dir: string) {
-  const crlIssuers = g.clientAuth.crlIssuers.flatMap((p, i) =>
-    parseCertificates(readFileOrFail(resolve(dir, p), file, `clientAuth.crlIssuers[${i}]`, 'CRL issuer'), file, `clientAuth.crlIssuers[${i}]`),
-  );
-  const issuers = acceptedIssuers(
-    anchors.map((a) => new X509Certificate(a.pem)),
-    crlIssuers.map((c) => new X509Certificate(c.pem)),
-    file,
-  );
-  return { crlIssuers, crls: loadCrls(g.clientAuth.crls, file, dir, issuers) };
 }
 
 function loadApp(path: string, env: NodeJS.ProcessEnv): AppConfig {
@@ -134,20 +93,6 @@ function loadApps(gatewayFile: string, dir: string, appsKey: string, env: NodeJS
     seenRoutes.set(route, app.file);
   }
   return apps;
-}
-
-function crlWarnings(crls: readonly RevocationList[], anchors: readonly TrustAnchor[], policy: 'refuse' | 'warn', now: number): string[] {
-  if (crls.length === 0) return [];
-  const out = crls
-    .filter((c) => c.nextUpdate.getTime() < now)
-    .map((c) => `CRL ${c.file} (issuer ${c.issuer.replace(/\n/g, ', ')}) passed its nextUpdate on ${c.nextUpdate.toISOString()}: ` +
-      (policy === 'refuse' ? 'chains it covers are refused until a fresh one is loaded (clientAuth.crlExpired: refuse)' : 'still applied, but revocations since then are unknown (clientAuth.crlExpired: warn)'));
-  for (const a of anchors) {
-    if (!crls.some((c) => c.issuer === new X509Certificate(a.pem).subject)) {
-      out.push(`trust anchor ${a.subject} issued none of the clientAuth.crls: chains to it are not checked for revocation, or refused (UNABLE_TO_GET_CRL) when their intermediate has a CRL`);
-    }
-  }
-  return out;
 }
 
 export function warningsFor(config: Pick<Config, 'clientAuth' | 'tls'>, now = Date.now()): string[] {

@@ -55,6 +55,8 @@ type NativeContext = {
 /** The keys one TLS server uses. `set` takes effect on the next handshake. */
 export class TicketKeys {
   #keys: Parts[] = [];
+  /** Set when the secure context has no ticket-key callback: the first key goes to setTicketKeys. */
+  #fallback: TlsServer | undefined;
 
   set(keys: readonly Buffer[]): void {
     if (keys.length === 0) return;
@@ -65,8 +67,6 @@ export class TicketKeys {
   get count(): number {
     return this.#keys.length;
   }
-
-  #fallback: TlsServer | undefined;
 
   /** OpenSSL's callback: [result, hmacKey, aesKey, name?, iv?]; result 1 = use, 2 = use and issue a
    *  fresh ticket, 0 = unknown key (full handshake). Never -1: that aborts the handshake. */
