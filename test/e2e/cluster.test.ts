@@ -31,7 +31,7 @@ describe('workers: 2', () => {
   });
 
   it('keeps the process metrics per worker (CPU, memory, event-loop lag), labelled worker', async () => {
-    const { body } = await fetchText(adminPort, '/metrics');
+    const { body } = await fetchText(group.adminPort, '/metrics');
     for (const name of ['hubgate_process_cpu_seconds_total', 'hubgate_process_resident_memory_bytes', 'hubgate_nodejs_eventloop_lag_p99_seconds']) {
       const workers = [...body.matchAll(new RegExp(`^${name}\\{worker="(\\d+)"\\} `, 'gm'))].map((m) => m[1]);
       expect(new Set(workers).size, name).toBe(2);
