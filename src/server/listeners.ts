@@ -11,9 +11,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../admin/metrics.js';
 import { isRefusal, refuse, type Refusal } from '../refusal.js';
 import { serverTlsOptions, secureContextOptions } from '../tls/server-options.js';
-import { createTicketKeySource } from '../tls/ticket-rotation.js';
-import { exportCrlMetrics } from '../admin/tls-metrics.js';
-import { atNextCrlExpiry } from '../tls/crl.js';
+import { createTlsUpkeep } from '../tls/upkeep.js';
 import { createAdminServer, registryText } from '../admin/server.js';
 import { sendRefusal } from '../http/respond.js';
 import { reportConnectionRefusal } from './record.js';
@@ -73,8 +71,11 @@ export function createListeners(deps: ListenerDeps) {
   let draining = false;
 
   const tls: HttpsServer = createHttpsServer({ ...serverTlsOptions(initial), ...httpOptions(initial) });
-  const ticketKeys = createTicketKeySource({ fromPrimary: deps.ticketKeysFromPrimary === true });
-  let cancelCrlTimer = () => {};
+  const tlsUpkeep = createTlsUpkeep({
+    log, metrics, ticketKeysFromPrimary: deps.ticketKeysFromPrimary === true,
+    reapply: () => applyConfig(deps.getState().config),
+    current: () => deps.getState().config,
+  });
   Object.assign(tls, { keepAliveTimeout: initial.limits.keepAliveTimeoutMs });
 
   tls.prependListener('secureConnection', (socket: TLSSocket) => {
@@ -168,14 +169,7 @@ export function createListeners(deps: ListenerDeps) {
 
   function applyConfig(config: Config): void {
     tls.setSecureContext(secureContextOptions(config));
-    ticketKeys.apply(config);
-    ticketKeys.attach(tls);
-    exportCrlMetrics(metrics, config);
-    cancelCrlTimer();
-    cancelCrlTimer = atNextCrlExpiry(config.clientAuth.crls, (stale) => {
-      for (const c of stale) log.warn({ crl: c.file, issuer: c.issuer, policy: config.clientAuth.crlExpired }, 'CRL passed its nextUpdate');
-      if (deps.getState().config === config) applyConfig(config);
-    });
+    tlsUpkeep.applied(tls, config);
     Object.assign(tls, httpOptions(config));
     metrics.serverCertExpiry.set(config.tls.notAfter.getTime() / 1000);
     metrics.trustAnchorExpiry.reset();
@@ -199,12 +193,11 @@ export function createListeners(deps: ListenerDeps) {
     adminAddress: () => admin?.address() as AddressInfo,
     notReadyReason,
     applyConfig,
-    setTicketKeys: (keys: readonly Buffer[]) => ticketKeys.fromPrimary(keys),
+    setTicketKeys: tlsUpkeep.setTicketKeys,
     isDraining: () => draining,
     async stop(graceMs = deps.getState().config.limits.shutdownGraceMs): Promise<void> {
       draining = true;
-      ticketKeys.stop();
-      cancelCrlTimer();
+      tlsUpkeep.stop();
       front.close();
       deps.admission?.stop?.();
       const deadline = Date.now() + graceMs;
