@@ -13,6 +13,10 @@
 // Table 1 (per core): load generators on CPU 0, target + upstream on CPU 1, one worker each.
 // Table 2: workers: auto vs worker_processes auto, nothing pinned.
 // Then 60 s of 1 KB keep-alive against hubgate workers: 1 under --trace-gc (--skip-gc skips it).
+// Issue 12 (--skip-events skips them): Meta events routed to tenants, against one more hubgate
+// per table that serves the events apps (its dedupe memory grows over the run, so it is kept
+// apart from the target the bars are judged on), next to that table's hubgate ka1k; with the
+// memory dedupe store and with Redis (a redis-server of the run's own; --skip-events-redis).
 // --profile: instead, PROFILE.md (lib/profile.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -21,10 +25,10 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineDescription } from './lib/proc.mjs';
 import * as T from './lib/targets.mjs';
-import { SECRET } from './lib/scenarios.mjs';
+import { SCENARIOS, SECRET, bodyBytes } from './lib/scenarios.mjs';
 import { nginxBinary, nginxVersions } from './lib/nginx.mjs';
-import { resolveRuntime, findNode20, nodeVersion, describeStages } from './lib/hubgate.mjs';
-import { ensureNginx, ensureTaskset } from './lib/prereq.mjs';
+import { resolveRuntime, findNode20, nodeVersion, describeStages, describeEvents } from './lib/hubgate.mjs';
+import { ensureNginx, ensureRedis, ensureTaskset } from './lib/prereq.mjs';
 import { startFakeWhois } from './lib/whois.mjs';
 import { GENERATORS, runOne, startTargets, stopTargets, table } from './lib/measure.mjs';
 import { parseTraceGc, summariseGc } from './lib/gc.mjs';
@@ -47,6 +51,8 @@ const OPTS = {
   gcSeconds: flag('skip-gc') ? 0 : Number(option('gc-seconds', QUICK ? 10 : 60)),
   logLevel: option('log-level', 'info'), // production's level: the request log is part of the cost
   rotation: flag('rotation'),
+  events: !flag('skip-events'),
+  eventsRedis: !flag('skip-events') && !flag('skip-events-redis'),
   out: resolve(option('out', join(ROOT, 'bench'))),
 };
 const T0 = Date.now();
@@ -65,6 +71,7 @@ let whois = null;
 async function main() {
   ensureNginx(say);
   ensureTaskset();
+  if (OPTS.eventsRedis && !flag('profile')) ensureRedis(say);
   if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('dist/ missing: run `npm run build` first (npm run bench does)');
   const node = resolveRuntime(ROOT, option('node', null));
   WORK = mkdtempSync(join(tmpdir(), 'hubgate-bench-'));
@@ -75,6 +82,12 @@ async function main() {
     ctx.upstreamPort = (await T.freePorts(1))[0];
     ctx.upstream = T.startUpstream(WORK, ctx.upstreamPort, SECRET, '1');
     await T.waitForPort(ctx.upstreamPort, ctx.upstream);
+    if (ctx.eventsRedis && !flag('profile')) {
+      const port = (await T.freePorts(1))[0];
+      ctx.redis = T.startRedis(WORK, port, '1'); // server side: CPU 1 in table 1, like the upstream
+      await T.waitForPort(port, ctx.redis);
+      ctx.redisUrl = `redis://127.0.0.1:${port}`;
+    }
     say(`work dir ${WORK}; nginx ${nginxBinary()}; hubgate on ${node} (${nodeVersion(node)}); fake whois on 127.0.0.1:${whois.port}`);
     if (flag('profile')) await profile(ctx);
     else await measure(ctx);
@@ -133,6 +146,7 @@ async function measure(ctx) {
     const node20 = findNode20();
     perCore.push({ name: '(c20) hubgate w: 1, Node 20', kind: 'hubgate', workers: 1, cpus: '1', port: ports[5], adminPort: ports[6], node: node20, runtime: nodeVersion(node20) });
   }
+  if (ctx.events) perCore.push({ name: '(c) hubgate, workers: 1, events', kind: 'hubgate', events: true, workers: 1, cpus: '1', port: ports[12], adminPort: ports[13], runtime: v24 });
   let targets = await startTargets(ctx, perCore);
   say(`table 1 (per core): ${ctx.rounds} rounds × ${targets.length} targets, ${ctx.measureMs / 1000}s per run`);
   const t1 = await table(ctx, targets, { rounds: ctx.rounds, pinned: true, label: 'per-core' });
@@ -141,13 +155,16 @@ async function measure(ctx) {
   const gc = ctx.gcSeconds > 0 ? await gcRun(ctx) : null;
 
   // Table 2: workers: auto vs worker_processes auto, nothing pinned.
-  T.repin(ctx.upstream, `0-${Number(execFileSync('nproc', { encoding: 'utf8' })) - 1}`);
+  const allCpus = `0-${Number(execFileSync('nproc', { encoding: 'utf8' })) - 1}`;
+  T.repin(ctx.upstream, allCpus);
+  if (ctx.redis) T.repin(ctx.redis, allCpus);
   const autoSpecs = [
     { name: '(a) upstream direct', kind: 'direct', port: ctx.upstreamPort },
     { name: '(b) nginx, auto', kind: 'nginx', workers: 'auto', port: ports[8] },
     { name: '(b′) nginx + njs, auto', kind: 'njs', workers: 'auto', port: ports[9] },
     { name: '(d) hubgate, workers: auto', kind: 'hubgate', workers: 'auto', port: ports[10], adminPort: ports[11], runtime: v24 },
   ];
+  if (ctx.events) autoSpecs.push({ name: '(d) hubgate, workers: auto, events', kind: 'hubgate', events: true, workers: 'auto', port: ports[14], adminPort: ports[15], runtime: v24 });
   targets = await startTargets(ctx, autoSpecs);
   say(`table 2 (auto, unpinned): ${ctx.roundsAuto} rounds × ${targets.length} targets`);
   const t2 = await table(ctx, targets, { rounds: ctx.roundsAuto, pinned: false, label: 'auto' });
@@ -168,7 +185,9 @@ async function measure(ctx) {
     warmupSeconds: ctx.warmupMs / 1000,
     rotation: ctx.rotation,
     stages: describeStages(ctx),
-    hubgateAutoProcesses: targets.find((t) => t.kind === 'hubgate').processes,
+    eventsApps: ctx.events ? describeEvents(ctx) : null,
+    eventsBatchBytes: ctx.events ? bodyBytes(SCENARIOS.ev100) : null,
+    hubgateAutoProcesses: targets.find((t) => t.kind === 'hubgate' && !t.events).processes,
     nginxAutoProcesses: targets.find((t) => t.kind === 'nginx').processes,
     whoisQueries: whois.queries.length,
     upstream,

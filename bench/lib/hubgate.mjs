@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { APPS, SECRET, PREVIOUS_SECRET, VERIFY_TOKEN } from './scenarios.mjs';
+import { APPS, SECRET, PREVIOUS_SECRET, VERIFY_TOKEN, appsFor } from './scenarios.mjs';
 import { launch, slug } from './targets.mjs';
 
 /** The Node binary hubgate runs on: `--node PATH`, else Node 24 LTS from .ci/install-node24
@@ -45,7 +45,14 @@ export function describeStages({ rotation }) {
   ];
 }
 
-export function hubgateConfig({ dir, pki, port, adminPort, upstreamPort, whoisPort, workers, logLevel, rotation }) {
+/** The events target's extra apps (issue 12), for RESULTS.md. */
+export function describeEvents({ redisUrl }) {
+  return appsFor({ events: true, redisUrl }).filter((a) => a.events).map((a) =>
+    `\`${a.name}\` at \`${a.path}\`: \`dedupe: { enabled: true, ttlSeconds: 604800, store: ${a.store === 'redis' ? '{ redis: … }' : 'memory'} }\`, ${a.tenants} tenants t00…t${String(a.tenants - 1).padStart(2, '0')} (one \`phoneNumberIds\` each) at upstream paths \`${a.tenantPath(0)}\`…, no \`signingSecret\` (rewritten bodies signed with the app secret), no \`fanOut\``,
+  );
+}
+
+export function hubgateConfig({ dir, pki, port, adminPort, upstreamPort, whoisPort, workers, logLevel, rotation, events, redisUrl }) {
   mkdirSync(join(dir, 'apps'), { recursive: true });
   writeFileSync(
     join(dir, 'gateway.yaml'),
@@ -69,7 +76,7 @@ workers: ${workers}
 apps: apps/
 `,
   );
-  for (const app of APPS) {
+  for (const app of appsFor({ events, redisUrl })) {
     writeFileSync(
       join(dir, 'apps', `${app.name}.yaml`),
       `name: ${app.name}
@@ -78,7 +85,7 @@ upstream: http://127.0.0.1:${upstreamPort}${app.upstreamPath}
 appSecret: { value: ${SECRET} }
 previousAppSecrets: [${rotation ? `{ value: ${PREVIOUS_SECRET} }` : ''}]
 verifyToken: { value: ${VERIFY_TOKEN} }
-${app.hubgateYaml ? app.hubgateYaml(`http://127.0.0.1:${upstreamPort}`) : ''}`,
+${app.hubgateYaml ? app.hubgateYaml(`http://127.0.0.1:${upstreamPort}`, { redisUrl }) : ''}`,
     );
   }
   return join(dir, 'gateway.yaml');
@@ -108,9 +115,13 @@ export async function waitReady(proc, timeoutMs = 20_000) {
   throw new Error(`${proc.name} not ready within ${timeoutMs} ms (see ${proc.logFile})`);
 }
 
-/** One gauge from the admin endpoint's /metrics (summed over label sets), or null. */
-export async function adminMetric(proc, name) {
+/** One gauge or counter from the admin endpoint's /metrics, summed over the label sets that
+ *  contain every one of `labels` (e.g. 'outcome="delivered"'), or null. */
+export async function adminMetric(proc, name, labels = []) {
   const text = await fetch(`http://127.0.0.1:${proc.adminPort}/metrics`).then((r) => r.text(), () => '');
-  const values = text.split('\n').filter((l) => l.startsWith(name) && /^[a-z_]+(\{[^}]*\})? /.test(l)).map((l) => Number(l.split(' ').pop()));
+  const values = text
+    .split('\n')
+    .filter((l) => l.startsWith(name) && /^[a-z_]+(\{[^}]*\})? /.test(l) && l.slice(name.length).match(/^[{ ]/) && labels.every((x) => l.includes(x)))
+    .map((l) => Number(l.split(' ').pop()));
   return values.length ? values.reduce((a, b) => a + b, 0) : null;
 }

@@ -16,15 +16,37 @@
 //         connection (`resumed`), so a server that falls back to full handshakes shows up as a low
 //         resumption rate, not as a silently slower handshake rate.
 //
+// Distinct requests (`distinct: { scenario, path, tag }`, ka mode): for apps with event dedupe,
+// where a repeated event is answered 200 + X-Hubgate-Duplicate and not forwarded, every request
+// is new — its body is the scenario's template with a seed of its own written in (tag + a
+// counter; bench/lib/scenarios.mjs, distinctTemplates), signed as Meta signs. Such a run also
+// counts every response (warm-up included) and X-Hubgate-Duplicate answers, and at the end
+// stops sending and waits for the requests in flight, so the harness can hold the upstream's
+// request count against the answered requests exactly.
+//
 // Usage: node loadgen.mjs '<json options>'  → prints one JSON result line on stdout.
 //   { mode, host, port, tls?: { cert, key, ca, servername, verifyServer, minVersion, maxVersion },
-//     resume?, requestFile, connections, startAt (epoch ms), warmupMs, durationMs, rate? }
+//     resume?, requestFile | distinct, connections, startAt (epoch ms), warmupMs, durationMs, rate? }
 import { connect as tlsConnect, createSecureContext } from 'node:tls';
 import { connect as netConnect } from 'node:net';
 import { readFileSync } from 'node:fs';
 
 const opts = JSON.parse(process.argv[2]);
-const request = readFileSync(opts.requestFile);
+const request = opts.distinct ? null : readFileSync(opts.requestFile);
+const nextRequest = opts.distinct ? await distinctRequests(opts.distinct) : () => request;
+
+/** Request n: template n % templates with seed(tag, n), signed. Built when sent (a few µs of
+ *  HMAC per KB on the generator's core), so no ring of prebuilt requests can run out or repeat. */
+async function distinctRequests({ scenario, path, tag }) {
+  const { SCENARIOS, distinctTemplates, distinctBody, seedFor, requestBytes } = await import('./scenarios.mjs');
+  const templates = distinctTemplates(SCENARIOS[scenario]);
+  let n = 0;
+  return () => {
+    const body = distinctBody(templates, n, seedFor(tag, n));
+    n += 1;
+    return requestBytes(path, body);
+  };
+}
 // One secure context for every connection: certificate and key are parsed once, not per handshake.
 // The client does not verify the server (loopback, our own test PKI; the server's work — verifying
 // *our* chain — is unchanged): with `verifyServer` off no CA is loaded, OpenSSL's check of the
@@ -57,6 +79,8 @@ let resumed = 0; // 2xx in the window on a connection whose TLS session was resu
 let failed = 0; // non-2xx in the window
 let errors = 0; // socket errors/closes mid-request in the window
 let handshakesDone = 0;
+// Distinct runs only: every response of the run, warm-up and drain included.
+const total = { ok: 0, notOk: 0, errors: 0, duplicates: 0 };
 const statuses = {};
 let stopping = false;
 let inFlightCount = 0;
@@ -65,7 +89,12 @@ function nowMs() {
   return performance.timeOrigin + performance.now();
 }
 
-function record(status, startedMs, endMs, reused = false) {
+function record(status, startedMs, endMs, reused = false, duplicate = false) {
+  if (opts.distinct) {
+    if (status >= 200 && status < 300) total.ok += 1;
+    else total.notOk += 1;
+    if (duplicate) total.duplicates += 1;
+  }
   if (endMs < measureFrom || endMs > measureTo) return;
   statuses[status] = (statuses[status] ?? 0) + 1;
   if (status >= 200 && status < 300) {
@@ -86,6 +115,7 @@ class ResponseParser {
     this.remaining = -1; // body bytes still expected (Content-Length)
     this.chunked = false;
     this.inBody = false;
+    this.duplicate = false;
   }
   /** @returns {number} status when complete, 0 otherwise. Leftover bytes are ignored (no pipelining). */
   feed(chunk) {
@@ -102,6 +132,7 @@ class ResponseParser {
         this.remaining = parseInt(lower.slice(cl + 17, eol === -1 ? undefined : eol), 10);
       } else if (lower.includes('\r\ntransfer-encoding: chunked')) this.chunked = true;
       else this.remaining = 0;
+      if (opts.distinct) this.duplicate = lower.includes('\r\nx-hubgate-duplicate:');
       this.inBody = true;
       const rest = this.buf.subarray(end + 4);
       this.buf = null;
@@ -151,15 +182,16 @@ class KeepAliveConnection {
     this.socket = openSocket(() => {
       this.ready = true;
       if (!this.busy) this.onIdle(this);
-      else this.socket.write(request);
+      else this.socket.write(this.pending);
     });
     this.socket.on('data', (chunk) => {
       const status = this.parser.feed(chunk);
       if (status === 0) return;
+      const duplicate = this.parser.duplicate;
       this.parser.reset();
       this.busy = false;
       inFlightCount -= 1;
-      record(status, this.startedMs, nowMs());
+      record(status, this.startedMs, nowMs(), false, duplicate);
       this.onIdle(this);
     });
     this.socket.on('error', () => undefined);
@@ -169,6 +201,7 @@ class KeepAliveConnection {
         inFlightCount -= 1;
         const t = nowMs();
         if (t >= measureFrom && t <= measureTo) errors += 1;
+        if (opts.distinct) total.errors += 1;
       }
       this.parser.reset();
       if (!stopping) setTimeout(() => this.connect(), 5);
@@ -178,7 +211,8 @@ class KeepAliveConnection {
     this.busy = true;
     inFlightCount += 1;
     this.startedMs = startedMs;
-    if (this.ready) this.socket.write(request);
+    this.pending = nextRequest();
+    if (this.ready) this.socket.write(this.pending);
   }
   close() {
     this.socket.destroy();
@@ -294,10 +328,18 @@ if (opts.resume) {
     process.exit(2);
   }
 }
+if (opts.distinct && opts.mode !== 'ka') throw new Error('distinct requests: ka mode only');
 const conns = opts.mode === 'hs' ? runHandshakes() : opts.mode === 'rate' ? runRate() : runKeepAlive();
 
-setTimeout(() => {
+/** Distinct runs: up to 5 s for the requests in flight, so every request sent was answered. */
+async function drain() {
+  const deadline = nowMs() + 5000;
+  while (opts.distinct && inFlightCount > 0 && nowMs() < deadline) await new Promise((r) => setTimeout(r, 5));
+}
+
+setTimeout(async () => {
   stopping = true;
+  await drain();
   for (const c of conns) c.close();
   const sorted = latencies.subarray(0, samples).sort();
   const pct = (p) => (samples ? sorted[Math.min(samples - 1, Math.floor((p / 100) * samples))] : null);
@@ -319,6 +361,7 @@ setTimeout(() => {
       handshakes: handshakesDone,
       resumed,
       negotiated,
+      total: opts.distinct ? { ...total, unanswered: inFlightCount } : undefined,
     }) + '\n',
     () => process.exit(0),
   );

@@ -5,16 +5,27 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processTree, cpuSeconds, resetPeakRss, peakRssMiB, rssMiB, rssSplitMiB, machineBusySeconds } from './proc.mjs';
-import { SCENARIOS, requestFile, bodyBytes } from './scenarios.mjs';
+import { SCENARIOS, appOf, bodyBytes, pathFor, requestFile } from './scenarios.mjs';
 import * as T from './targets.mjs';
 import { startNginx } from './nginx.mjs';
 import { startHubgate, waitReady } from './hubgate.mjs';
 import { sameJob } from './sanity.mjs';
+import { account, accountingText, snapshot } from './accounting.mjs';
 
 /** Live load generator processes, stopped by PID if the run is interrupted. */
 export const GENERATORS = new Set();
 
-function spawnGenerators(ctx, target, sc, { rate, pinned, measureMs }) {
+/** Distinct runs: a tag no other run of this harness had (2 base-36 characters; the generator
+ *  index makes the third), so no seed repeats while a target lives. */
+let runTags = 0;
+function nextTag() {
+  if (runTags >= 36 * 36) throw new Error('distinct runs: out of run tags');
+  return (runTags++).toString(36).padStart(2, '0');
+}
+
+function spawnGenerators(ctx, target, scName, { rate, pinned, measureMs }) {
+  const sc = SCENARIOS[scName];
+  const tag = sc.distinct ? nextTag() : null;
   const procs = pinned ? sc.procs : Math.max(sc.procs, 2);
   const startAt = Date.now() + 400;
   const base = {
@@ -23,7 +34,7 @@ function spawnGenerators(ctx, target, sc, { rate, pinned, measureMs }) {
     port: target.port,
     tls: target.kind === 'direct' ? null : { cert: `${ctx.pki}/client.crt`, key: `${ctx.pki}/client.key`, ca: `${ctx.pki}/root.crt`, ...sc.tls },
     resume: Boolean(sc.resume),
-    requestFile: requestFile(ctx.work, sc, target.kind),
+    requestFile: sc.distinct ? undefined : requestFile(ctx.work, sc, target.kind),
     startAt,
     warmupMs: ctx.warmupMs,
     durationMs: measureMs,
@@ -32,6 +43,7 @@ function spawnGenerators(ctx, target, sc, { rate, pinned, measureMs }) {
   for (let i = 0; i < procs; i++) {
     const share = Math.floor(sc.connections / procs) + (i < sc.connections % procs ? 1 : 0);
     const o = { ...base, connections: share, rate: rate ? rate / procs : undefined };
+    if (tag) o.distinct = { scenario: scName, path: pathFor(sc, target.kind), tag: `${tag}${i.toString(36)}` };
     const file = pinned ? 'taskset' : process.execPath;
     const args = [...(pinned ? ['-c', '0', process.execPath] : []), join(ctx.root, 'bench/lib/loadgen.mjs'), JSON.stringify(o)];
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -49,9 +61,11 @@ function spawnGenerators(ctx, target, sc, { rate, pinned, measureMs }) {
 /** One measured run of scenario `scName` against `target`. */
 export async function runOne(ctx, target, scName, { rate, pinned, measureMs = ctx.measureMs }) {
   const sc = SCENARIOS[scName];
-  const { gens, startAt } = spawnGenerators(ctx, target, sc, { rate, pinned, measureMs });
+  const before = sc.distinct ? await snapshot(ctx, target, sc) : null;
+  const { gens, startAt } = spawnGenerators(ctx, target, scName, { rate, pinned, measureMs });
   const targetTree = () => processTree(target.proc.pid);
-  const sample = () => ({ root: cpuSeconds([target.proc.pid]), target: cpuSeconds(targetTree()), upstream: cpuSeconds(processTree(ctx.upstream.pid)), gens: cpuSeconds(gens.map((g) => g.child.pid)), machine: machineBusySeconds() });
+  // The run's redis-server (events scenarios) is part of the server side: CPU 1 when pinned.
+  const sample = () => ({ root: cpuSeconds([target.proc.pid]), target: cpuSeconds(targetTree()), upstream: cpuSeconds(processTree(ctx.upstream.pid)), store: ctx.redis ? cpuSeconds([ctx.redis.pid]) : 0, gens: cpuSeconds(gens.map((g) => g.child.pid)), machine: machineBusySeconds() });
   await sleep(startAt + ctx.warmupMs - Date.now());
   const rssResetOk = resetPeakRss(targetTree());
   const a = sample();
@@ -76,12 +90,15 @@ export async function runOne(ctx, target, scName, { rate, pinned, measureMs = ct
   const rps = completed / (measureMs / 1000);
   const targetCpu = b.target - a.target;
   const upstreamCpu = b.upstream - a.upstream;
+  const storeCpu = b.store - a.store;
   // Measured directly, the upstream is the target: count its CPU once.
-  const serverCpu = target.kind === 'direct' ? targetCpu : targetCpu + upstreamCpu;
+  const serverCpu = (target.kind === 'direct' ? targetCpu : targetCpu + upstreamCpu) + storeCpu;
+  const accounting = sc.distinct ? account(sc, before, await snapshot(ctx, target, sc), results) : null;
   const cpu1Busy = (100 * serverCpu) / seconds;
   return {
     target: target.name,
     kind: target.kind,
+    events: target.events ? true : undefined,
     runtime: target.runtime ?? null,
     scenario: scName,
     rps,
@@ -109,6 +126,9 @@ export async function runOne(ctx, target, scName, { rate, pinned, measureMs = ct
     // hubgate primary + workers); the upstream's share separately.
     targetUsPerReq: total ? (targetCpu / total) * 1e6 : null,
     upstreamUsPerReq: total ? (upstreamCpu / total) * 1e6 : null,
+    storeUsPerReq: total && appOf(sc).store === 'redis' ? (storeCpu / total) * 1e6 : null,
+    storeCpuPct: appOf(sc).store === 'redis' ? (100 * storeCpu) / seconds : null,
+    accounting,
     // Of the target's CPU, the part in its root process: the nginx master, or hubgate's cluster
     // primary (which, with node:cluster's default round-robin, accepts every connection and
     // hands it to a worker over IPC).
@@ -132,7 +152,7 @@ export async function startTargets(ctx, specs) {
     if (s.kind === 'nginx' || s.kind === 'njs') proc = startNginx({ ...common, workers: s.workers, njs: s.kind === 'njs', rotation: ctx.rotation });
     else if (s.kind === 'bare') proc = T.startBare({ ...common, mode: s.mode, node: ctx.node });
     else if (s.kind === 'hubgate')
-      proc = startHubgate({ ...common, root: ctx.root, node: s.node ?? ctx.node, nodeArgs: s.nodeArgs, adminPort: s.adminPort, whoisPort: ctx.whoisPort, workers: s.workers, logLevel: s.logLevel ?? ctx.logLevel, rotation: ctx.rotation });
+      proc = startHubgate({ ...common, root: ctx.root, node: s.node ?? ctx.node, nodeArgs: s.nodeArgs, adminPort: s.adminPort, whoisPort: ctx.whoisPort, workers: s.workers, logLevel: s.logLevel ?? ctx.logLevel, rotation: ctx.rotation, events: s.events, redisUrl: ctx.redisUrl });
     else proc = ctx.upstream;
     if (s.kind !== 'direct') await T.waitForPort(s.port, proc);
     if (s.kind === 'hubgate') await waitReady(proc);
@@ -159,14 +179,23 @@ function offeredRate(runs, round, label) {
 
 /** Rounds × scenarios × targets, the target order rotated each round. Before round 1: one
  *  warm-up ka1k run per target (JIT, pools), then 2 s idle and the idle RSS of each target. */
+/** Whether scenario `sc` runs against target `t` in this table: the events scenarios only on
+ *  the events targets and the others never there; the Redis ones only with the run's redis. */
+function runsOn(ctx, sc, t) {
+  if (Boolean(sc.events) !== Boolean(t.events)) return false;
+  if (appOf(sc).store === 'redis' && !ctx.redisUrl) return false;
+  return !((sc.tlsOnly && t.kind === 'direct') || (sc.kinds && !sc.kinds.includes(t.kind)));
+}
+
 export async function table(ctx, targets, { rounds, pinned, label, only }) {
   const runs = [];
-  for (const t of targets) await runOne(ctx, t, 'ka1k', { pinned });
+  // Warm-up: ka1k, or for an events target its first scenario (event ids are never reused).
+  for (const t of targets) await runOne(ctx, t, t.events ? Object.keys(SCENARIOS).find((s) => runsOn(ctx, SCENARIOS[s], t)) : 'ka1k', { pinned });
   await sleep(2000);
   const memory = targets.map((t) => {
     const tree = processTree(t.proc.pid);
     const split = rssSplitMiB(tree);
-    return { table: label, target: t.name, kind: t.kind, runtime: t.runtime ?? null, processes: t.processes, rssStartMiB: t.rssStartMiB, rssIdleMiB: rssMiB(tree), rssIdleAnonMiB: split.anon, rssIdleFileMiB: split.file, proven: t.proven ?? [] };
+    return { table: label, target: t.name, kind: t.kind, events: t.events ? true : undefined, runtime: t.runtime ?? null, processes: t.processes, rssStartMiB: t.rssStartMiB, rssIdleMiB: rssMiB(tree), rssIdleAnonMiB: split.anon, rssIdleFileMiB: split.file, proven: t.proven ?? [] };
   });
   for (let r = 0; r < rounds; r++) {
     const order = targets.map((_, i) => targets[(i + r) % targets.length]);
@@ -175,12 +204,12 @@ export async function table(ctx, targets, { rounds, pinned, label, only }) {
       if (!only && !sc.tables.includes(label)) continue;
       const rate = sc.mode === 'rate' ? offeredRate(runs, r, label) : undefined;
       for (const t of order) {
-        if ((sc.tlsOnly && t.kind === 'direct') || (sc.kinds && !sc.kinds.includes(t.kind))) continue;
+        if (!runsOn(ctx, sc, t)) continue;
         const res = await runOne(ctx, t, scName, { rate, pinned });
         runs.push({ ...res, round: r, table: label });
         ctx.say(
           `${label} r${r + 1} ${scName.padEnd(6)} ${t.name.padEnd(26)} ${res.rps.toFixed(0).padStart(6)}/s  ${res.targetUsPerReq?.toFixed(0).padStart(5)} µs/req  p99 ${res.p99?.toFixed(2)} ms  CPU target ${res.targetCpuPct.toFixed(0)}% upstream ${res.upstreamCpuPct.toFixed(0)}% loadgen ${res.loadgenCpuPct.toFixed(0)}% other ${res.otherCpuPct.toFixed(0)}%` +
-            `${res.resumptionRate !== null ? `  resumed ${(100 * res.resumptionRate).toFixed(0)}%` : ''}${res.failed ? `  FAILED ${res.failed}` : ''}`,
+            `${res.resumptionRate !== null ? `  resumed ${(100 * res.resumptionRate).toFixed(0)}%` : ''}${res.failed ? `  FAILED ${res.failed}` : ''}${accountingText(res)}`,
         );
       }
     }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { APPS, SECRET, PREVIOUS_SECRET } from './scenarios.mjs';
+import { SECRET, PREVIOUS_SECRET, appsFor } from './scenarios.mjs';
 import { launch, slug } from './targets.mjs';
 
 export const NJS_MODULE_DIRS = ['/usr/lib/nginx/modules', '/usr/share/nginx/modules', '/usr/local/nginx/modules'];
@@ -51,9 +51,10 @@ const PROXY_HEADERS = `      proxy_http_version 1.1;
       proxy_set_header X-Forwarded-Proto $scheme;`;
 
 /** One location per app: plain nginx proxies it; with njs, js_content reads the body, checks
- *  the HMAC and redirects internally to a location that proxies (the body already read is sent). */
+ *  the HMAC and redirects internally to a location that proxies (the body already read is sent).
+ *  Not the events apps: nginx cannot route per event. */
 function locations(njs) {
-  return APPS.map((app) =>
+  return appsFor().map((app) =>
     njs
       ? `    location ${app.path} {
       client_body_in_single_buffer on;

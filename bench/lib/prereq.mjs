@@ -1,5 +1,6 @@
-// Prerequisites: nginx and its njs module from Debian packages, taskset. Installing never starts
-// a system nginx: the benchmark only runs nginx processes of its own, from generated configs.
+// Prerequisites: nginx and its njs module from Debian packages, taskset, and redis-server for
+// the Redis-store events scenarios. Installing never starts a system nginx or redis: the benchmark only runs
+// processes of its own, from generated configs or command lines.
 import { spawnSync } from 'node:child_process';
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { nginxBinary, njsModule } from './nginx.mjs';
@@ -9,9 +10,9 @@ const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 const hasCandidate = (pkg) => /Candidate: (?!\(none\))\S+/.test(spawnSync('apt-cache', ['policy', pkg], { encoding: 'utf8' }).stdout ?? '');
 
 /** apt-get install, with the package lists refreshed first if they know none of `pkgs`. The
- *  packages' postinst would start a system nginx on :80 (invoke-rc.d): service starts are
- *  forbidden during the install (policy-rc.d exit 101, Debian's mechanism for this) unless the
- *  machine already has a policy. */
+ *  packages' postinst would start a system nginx on :80 or redis on :6379 (invoke-rc.d):
+ *  service starts are forbidden during the install (policy-rc.d exit 101, Debian's mechanism
+ *  for this) unless the machine already has a policy. */
 function aptInstall(pkgs, say) {
   if (process.getuid?.() !== 0) throw new Error(`missing ${pkgs.join(' or ')} and this is not root: apt-get install -y ${pkgs[0]} (or run as root)`);
   if (!pkgs.some(hasCandidate)) {
@@ -41,4 +42,12 @@ export function ensureNginx(say) {
 
 export function ensureTaskset() {
   if (spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status !== 0) throw new Error('taskset not found (Debian: apt-get install util-linux)');
+}
+
+const hasRedis = () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** redis-server for the Redis-store events scenarios (unless `--skip-events-redis`). */
+export function ensureRedis(say) {
+  if (!hasRedis()) aptInstall(['redis-server'], say);
+  if (!hasRedis()) throw new Error('redis-server still missing after apt-get install redis-server');
 }

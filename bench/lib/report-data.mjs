@@ -28,7 +28,8 @@ export const KIND_ORDER = { direct: 0, nginx: 1, njs: 2, hubgate: 3 };
 
 /** Rows of one table, its target names in display order, and a per-(target, scenario) cell. */
 export function view(result, table) {
-  const rows = result.runs.filter((r) => r.table === table);
+  // The events target (issue 12) has its own section (report-events.mjs), not a column here.
+  const rows = result.runs.filter((r) => r.table === table && !r.events);
   const names = [...new Set(rows.map((r) => r.target))].sort((a, b) => {
     const ka = rows.find((r) => r.target === a).kind;
     const kb = rows.find((r) => r.target === b).kind;

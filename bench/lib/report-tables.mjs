@@ -89,7 +89,7 @@ export function latencyTable(result, table, L) {
 /** Pinned: who set the pace of a closed-loop row. CPU 1 near full with the target + upstream on
  *  it: the server side (the measurement we want). CPU 0 full: the generators. Neither, with much
  *  CPU not ours: the rest of the machine got in the way (a noisy row). */
-function pacedBy(c, s) {
+export function pacedBy(c, s) {
   if (s === 'lat1k') return 'offered load';
   if (c.cpu1BusyPct >= 90) return 'server side (CPU 1)';
   if (c.cpu1AllPct >= 90) return `**CPU 1 shared**: ${fmt(c.cpu1AllPct - c.cpu1BusyPct, 0)} % of it not ours`;

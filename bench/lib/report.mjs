@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { BARS, fmt, median, paired, ratioText, verdict, view } from './report-data.mjs';
 import { throughputTable, resumptionTable, costTable, latencyTable, cpuTable, gcSection } from './report-tables.mjs';
 import { renderSvg } from './report-svg.mjs';
+import { eventsHeadline, eventsSection } from './report-events.mjs';
 
 /** Issue 10 §1, per core: one column per hubgate runtime measured. */
 function headline(result, L) {
@@ -139,6 +140,7 @@ export function writeReport(dir, result) {
   if (other > 10) L.push(`⚠ **Noisy machine:** during the median measured run, ${fmt(other, 0)} % of a core went to processes this run did not start (or to hypervisor steal); see the "not ours" column of the CPU tables. Publish only figures from a quiet machine.`, '');
   headline(result, L);
   resumptionHeadline(result, L);
+  eventsHeadline(result, L);
   configuration(result, L);
   machineAndMethod(result, L);
   L.push('## Table 1 — per core', '');
@@ -147,6 +149,7 @@ export function writeReport(dir, result) {
   gcSection(result, L);
   L.push('## Table 2 — workers: auto vs nginx worker_processes auto (unpinned)', '');
   section(result, 'auto', L);
+  eventsSection(result, L);
   engineDecision(L);
   writeFileSync(join(dir, 'RESULTS.md'), L.join('\n'));
   writeFileSync(join(dir, 'results.svg'), renderSvg(result));

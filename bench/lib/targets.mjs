@@ -107,6 +107,11 @@ export function startUpstream(work, port, secret, cpus) {
   });
 }
 
+/** The Redis dedupe store of the events scenarios: loopback, no persistence. */
+export function startRedis(work, port, cpus) {
+  return launch('redis-server', cpus, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { logFile: join(work, 'redis.log') });
+}
+
 /** A target's working directory: its display name, made safe for unquoted config paths. */
 export const slug = (name) => name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
