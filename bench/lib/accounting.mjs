@@ -5,13 +5,15 @@
 // a re-sent batch) than the job says is marked, not hidden behind a req/s figure.
 import { upstreamStats } from './targets.mjs';
 import { adminMetric } from './hubgate.mjs';
-import { appOf } from './scenarios.mjs';
+import { appOf, bodyBytes } from './scenarios.mjs';
 
-/** What to compare after the run: the upstream's counters and hubgate's event counters now. */
+/** What to compare after the run: the upstream's counters and hubgate's event counters now, and
+ *  V8's heap in use (all hubgate processes) — where a memory dedupe store's growth shows. */
 export async function snapshot(ctx, target, sc) {
   const app = appOf(sc);
   const events = async (outcome) => (await adminMetric(target.proc, 'hubgate_events_total', [`app="${app.name}"`, `outcome="${outcome}"`])) ?? 0;
-  return { upstream: await upstreamStats(ctx.upstreamPort), delivered: await events('delivered'), duplicate: await events('duplicate'), failed: await events('failed') };
+  const heap = await adminMetric(target.proc, 'hubgate_nodejs_heap_size_used_bytes');
+  return { upstream: await upstreamStats(ctx.upstreamPort), delivered: await events('delivered'), duplicate: await events('duplicate'), failed: await events('failed'), heapUsedMiB: heap === null ? null : heap / 2 ** 20 };
 }
 
 const delta = (a, b, k) => (b[k] ?? 0) - (a[k] ?? 0);
@@ -42,8 +44,9 @@ export function account(sc, before, after, results) {
   if (requests !== sc.upstreamPerRequest * deliveries) problems.push(`${requests} upstream POSTs for ${deliveries} deliveries (expected ${sc.upstreamPerRequest} each)`);
   if (perPath(app.upstreamPath)) problems.push(`${perPath(app.upstreamPath)} POSTs reached the app's default upstream`);
   if (sc.upstreamPerRequest === 1) {
-    // One tenant per delivery, alternating: Meta's bytes, never rewritten, tenants even.
+    // One tenant per delivery, alternating: Meta's bytes (not rewritten, as long), tenants even.
     if (rewritten) problems.push(`${rewritten} single-tenant deliveries were rewritten`);
+    if (delta(u0, u1, 'bodyBytes') !== deliveries * bodyBytes(sc)) problems.push(`${delta(u0, u1, 'bodyBytes')} body bytes upstream for ${deliveries} deliveries of ${bodyBytes(sc)}`);
     if (Math.abs(tenants[0] - tenants[1]) > 2) problems.push(`tenants got ${tenants.join(' / ')}`);
   } else {
     if (rewritten !== requests) problems.push(`${requests - rewritten} of ${requests} POSTs not rewritten`);
@@ -63,6 +66,7 @@ export function account(sc, before, after, results) {
     rewritten,
     tenants,
     eventsDelivered: delivered,
+    heapUsedMiB: after.heapUsedMiB,
     hmacChecked: delta(u0, u1, 'hmacChecked'),
     hmacBad,
     problems,

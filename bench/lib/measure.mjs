@@ -177,8 +177,6 @@ function offeredRate(runs, round, label) {
   return Math.max(100, Math.round((peaks.length ? Math.min(...peaks.map((x) => x.rps)) : 2000) / 2));
 }
 
-/** Rounds × scenarios × targets, the target order rotated each round. Before round 1: one
- *  warm-up ka1k run per target (JIT, pools), then 2 s idle and the idle RSS of each target. */
 /** Whether scenario `sc` runs against target `t` in this table: the events scenarios only on
  *  the events targets and the others never there; the Redis ones only with the run's redis. */
 function runsOn(ctx, sc, t) {
@@ -187,6 +185,8 @@ function runsOn(ctx, sc, t) {
   return !((sc.tlsOnly && t.kind === 'direct') || (sc.kinds && !sc.kinds.includes(t.kind)));
 }
 
+/** Rounds × scenarios × targets, the target order rotated each round. Before round 1: one
+ *  warm-up ka1k run per target (JIT, pools), then 2 s idle and the idle RSS of each target. */
 export async function table(ctx, targets, { rounds, pinned, label, only }) {
   const runs = [];
   // Warm-up: ka1k, or for an events target its first scenario (event ids are never reused).

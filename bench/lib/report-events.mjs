@@ -67,8 +67,11 @@ function memoryGrowth(result, L) {
   for (const mem of result.memory.filter((m) => m.events)) {
     const rs = result.runs.filter((r) => r.target === mem.target && r.table === mem.table).sort((a, b) => a.window[0] - b.window[0]);
     if (!rs.length) continue;
+    const plain = result.memory.find((m) => m.table === mem.table && m.target === plainOf(mem.target));
+    const plainPeak = Math.max(0, ...result.runs.filter((r) => r.table === mem.table && r.target === plainOf(mem.target)).map((r) => r.peakRssMiB ?? 0));
+    if (plain) L.push(`- ${plain.target} (for comparison, no events apps): RSS at start ${fmt(plain.rssStartMiB)} MiB, idle after its warm-up run ${fmt(plain.rssIdleMiB)} MiB, peak over its runs ${fmt(plainPeak || null)} MiB.`);
     const remembered = rs.filter((r) => appOf(SCENARIOS[r.scenario]).store === 'memory').reduce((n, r) => n + r.accounting.eventsDelivered, 0);
-    L.push(`- ${mem.target}: RSS at start ${fmt(mem.rssStartMiB)} MiB, idle after its warm-up run ${fmt(mem.rssIdleMiB)} MiB; peak per run, in order: ${rs.map((r) => `${r.scenario} r${r.round + 1} ${fmt(r.peakRssMiB)}`).join(', ')} MiB. Event ids its memory stores took in these runs: ${fmt(remembered)} (plus the warm-up run's).`);
+    L.push(`- ${mem.target}: RSS at start ${fmt(mem.rssStartMiB)} MiB, idle after its warm-up run ${fmt(mem.rssIdleMiB)} MiB; peak per run, in order: ${rs.map((r) => `${r.scenario} r${r.round + 1} ${fmt(r.peakRssMiB)}`).join(', ')} MiB; V8 heap in use after each (\`hubgate_nodejs_heap_size_used_bytes\`, garbage not yet collected included): ${rs.map((r) => fmt(r.accounting.heapUsedMiB)).join(', ')} MiB. Event ids its memory stores took in these runs: ${fmt(remembered)} (plus the warm-up run's).`);
   }
 }
 
@@ -103,7 +106,7 @@ export function eventsSection(result, L) {
     '- Apps on that hubgate:',
     ...m.eventsApps.map((a) => `  - ${a}`),
     '- **Every request is new**: a repeated event id is answered 200 + `X-Hubgate-Duplicate` and forwarded to no one, so replaying one request would measure dedupe hits. The load generator builds each body from the scenario\'s template with a seed of its own written into every event id (8 characters: run, generator, counter in base 36), then signs it (HMAC-SHA256 and SHA-1 headers, as Meta sends); the templates are checked at start against building the bodies from scratch. No id repeats during a target\'s life.',
-    '- **Checked, whole run** (warm-up and the final drain included; the generator stops sending at the end and waits for the requests in flight): upstream POSTs = deliveries × 1 or × 10; in ev100 every tenant path got exactly one POST per delivery, all rewritten; in ev1k none rewritten and the two tenants even; nothing reached the app\'s default upstream; no `X-Hubgate-Duplicate` answer; hubgate\'s `hubgate_events_total{outcome="delivered"}` rose by exactly the events sent, `duplicate` and `failed` not at all; the upstream re-verified 1 POST in 256 and found no bad HMAC. ✅ = all held in every round.',
+    '- **Checked, whole run** (warm-up and the final drain included; the generator stops sending at the end and waits for the requests in flight): upstream POSTs = deliveries × 1 or × 10; in ev100 every tenant path got exactly one POST per delivery, all rewritten; in ev1k none rewritten, 1,024 bytes each (Meta\'s), and the two tenants even; nothing reached the app\'s default upstream; no `X-Hubgate-Duplicate` answer; hubgate\'s `hubgate_events_total{outcome="delivered"}` rose by exactly the events sent, `duplicate` and `failed` not at all; the upstream re-verified 1 POST in 256 and found no bad HMAC. ✅ = all held in every round.',
     '',
   );
   const notes = [];
