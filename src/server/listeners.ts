@@ -1,11 +1,11 @@
-// The sockets: a plain TCP front (stage 1 runs here, before any TLS byte), a TLS+HTTP server
-// fed the admitted sockets, and the admin endpoint. Also the drain on shutdown.
+// The sockets: a plain TCP front (stage 1 runs here, before any TLS byte), a TLS server fed the
+// admitted sockets (stages 2–3 on `secureConnection`), hubgate's HTTP/1.1 engine on each
+// accepted TLS connection (src/http/server.ts), and the admin endpoint. Also the drain on shutdown.
 import { createServer as createNetServer, type Server as NetServer, type Socket, type AddressInfo } from 'node:net';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { Server as HttpServer } from 'node:http';
 import type { HubRequest, Responder } from '../http/exchange.js';
-import { nodeRequest, nodeResponder } from '../http/node-adapter.js';
-import type { TLSSocket } from 'node:tls';
+import { HttpServer as HubServer, type ProtocolFault, type ServerLimits } from '../http/server.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../admin/metrics.js';
@@ -45,20 +45,22 @@ export function normalizeAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-function httpOptions(config: Config) {
-  return {
-    maxHeaderSize: config.limits.maxHeaderBytes,
-    headersTimeout: config.limits.headersTimeoutMs,
-    requestTimeout: config.limits.requestTimeoutMs,
-    keepAliveTimeout: config.limits.keepAliveTimeoutMs,
-    connectionsCheckingInterval: 500,
-  };
+function httpLimits(config: Config): ServerLimits {
+  const { maxHeaderBytes, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
+  return { maxHeaderBytes, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs };
 }
 
-function clientErrorRefusal(err: NodeJS.ErrnoException): Refusal {
-  if (err.code === 'HPE_HEADER_OVERFLOW') return refuse('headers_too_large');
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return refuse('request_timeout');
-  return refuse('malformed_request', err.code);
+/** What the HTTP engine refused on its own, as the reason codes node:http's errors had. */
+export function faultRefusal(fault: ProtocolFault, conn: Connection): Refusal {
+  if (fault === 'timeout') return refuse('request_timeout');
+  // No answer: what follows a CONNECT head would be a tunnel's bytes, not a request.
+  if (fault === 'connect') return { ...refuse('malformed_request', 'CONNECT'), status: 0 };
+  if (fault !== 'no_host' && fault.code === 'HPE_HEADER_OVERFLOW') return refuse('headers_too_large');
+  const detail = fault === 'no_host' ? 'no Host field' : fault.code;
+  // Stage 3b: on a connection without a client certificate only Meta's verification GET may
+  // pass, so anything else it sends is that refusal, parsable or not (an HTTP/0.9 line too).
+  if (conn.peer === null) return refuse('client_cert_required', detail);
+  return refuse('malformed_request', detail);
 }
 
 export function createListeners(deps: ListenerDeps) {
@@ -66,64 +68,50 @@ export function createListeners(deps: ListenerDeps) {
   const initial = deps.getState().config;
   const sockets = new Set<Socket>();
   const clientAddresses = new WeakMap<Socket, string>();
-  const connections = new WeakMap<TLSSocket, Connection>();
-  let inFlight = 0;
   let draining = false;
 
-  const tls: HttpsServer = createHttpsServer({ ...serverTlsOptions(initial), ...httpOptions(initial) });
+  const tls = createTlsServer(serverTlsOptions(initial));
   const tlsUpkeep = createTlsUpkeep({
     log, metrics, ticketKeysFromPrimary: deps.ticketKeysFromPrimary === true,
     reapply: () => applyConfig(deps.getState().config),
     current: () => deps.getState().config,
   });
-  Object.assign(tls, { keepAliveTimeout: initial.limits.keepAliveTimeoutMs });
+  const http = new HubServer<Connection>(
+    {
+      request(req: HubRequest, res: Responder, conn: Connection) {
+        deps.onRequest(req, res, conn).catch((err: Error) => {
+          log.error({ err: { message: err.message, stack: err.stack } }, 'request handler failed');
+          sendRefusal(res, refuse('upstream_unreachable', 'internal error'));
+        });
+      },
+      refused(fault, conn) {
+        const refusal = faultRefusal(fault, conn);
+        metrics.reject(refusal);
+        log.warn({ stage: refusal.stage, reason: refusal.reason, detail: refusal.detail, remote: conn.clientAddress }, 'request refused');
+        return { status: refusal.status, body: `${refusal.reason}\n` };
+      },
+      // A reset or a TLS alert on an open connection is transport, not a refused request.
+      transportError(err, conn) {
+        log.info({ code: err.code, remote: conn.clientAddress }, 'connection error');
+      },
+    },
+    httpLimits(initial),
+  );
 
-  tls.prependListener('secureConnection', (socket: TLSSocket) => {
+  tls.on('secureConnection', (socket: TLSSocket) => {
     // Node keeps the raw socket it wrapped as `_parent`; stage 1 recorded the client's address
     // (possibly from a PROXY header) on it.
     const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
     const address = (raw && clientAddresses.get(raw)) ?? normalizeAddress(socket.remoteAddress);
+    // Stages 2–3 before any HTTP byte is read; then HTTP/1.1 on the codec.
     const conn = deps.onSecureConnection(socket, address);
     if (conn === null) socket.destroy();
-    else connections.set(socket, conn);
+    else http.serve(socket, conn);
   });
   tls.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     log.info({ code: err.code, remote: normalizeAddress(socket.remoteAddress) }, 'TLS handshake failed');
-  });
-  tls.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // Only the HTTP parser's errors and timeouts are request refusals. https re-emits every
-    // failed handshake here (tlsClientError logs those), and a reset or TLS alert on an open
-    // connection is transport: counting either as malformed_request would bury the real ones.
-    const established = connections.has(socket as TLSSocket);
-    // `code` is not always a string: a DOMException (an aborted stream) carries a number.
-    const code = typeof err.code === 'string' ? err.code : '';
-    if (!established || !(code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT')) {
-      if (established) log.info({ code: err.code, remote: normalizeAddress(socket.remoteAddress) }, 'connection error');
-      return void socket.destroy();
-    }
-    const refusal = clientErrorRefusal(err);
-    metrics.reject(refusal);
-    log.warn({ stage: refusal.stage, reason: refusal.reason, detail: refusal.detail, remote: normalizeAddress(socket.remoteAddress) }, 'request refused');
-    // A response already on the wire (the garbage was pipelined behind its request): writing
-    // our 400 now would splice it into that response's body. Closing truncates it instead.
-    const onTheWire = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage?.headersSent === true;
-    if (socket.writable && !onTheWire) {
-      const body = `${refusal.reason}\n`;
-      socket.end(`HTTP/1.1 ${refusal.status} ${refusal.status === 408 ? 'Request Timeout' : refusal.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
-    }
+    // tls.Server only reports a failed handshake (a timeout included): the socket is ours to end.
     socket.destroy();
-  });
-  tls.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const conn = connections.get(req.socket as TLSSocket);
-    if (!conn) return void res.destroy();
-    inFlight += 1;
-    res.once('close', () => (inFlight -= 1));
-    if (draining) res.setHeader('connection', 'close');
-    const responder = nodeResponder(res);
-    deps.onRequest(nodeRequest(req), responder, conn).catch((err: Error) => {
-      log.error({ err: { message: err.message, stack: err.stack } }, 'request handler failed');
-      sendRefusal(responder, refuse('upstream_unreachable', 'internal error'));
-    });
   });
 
   const front: NetServer = createNetServer({ pauseOnConnect: true }, (socket) => void admit(socket));
@@ -170,7 +158,7 @@ export function createListeners(deps: ListenerDeps) {
   function applyConfig(config: Config): void {
     tls.setSecureContext(secureContextOptions(config));
     tlsUpkeep.applied(tls, config);
-    Object.assign(tls, httpOptions(config));
+    http.configure(httpLimits(config));
     metrics.serverCertExpiry.set(config.tls.notAfter.getTime() / 1000);
     metrics.trustAnchorExpiry.reset();
     for (const a of config.clientAuth.trustAnchors) {
@@ -185,9 +173,6 @@ export function createListeners(deps: ListenerDeps) {
       if (admin) await listen(admin, config.admin.host, config.admin.port);
       await deps.admission?.start?.();
       await listen(front, config.listen.host, config.listen.port);
-      // The TLS server never listens itself (the front hands it sockets); this starts Node's
-      // header/request timeout checks, which only run once an HTTP server is "listening".
-      tls.emit('listening');
     },
     address: () => front.address() as AddressInfo,
     adminAddress: () => admin?.address() as AddressInfo,
@@ -198,14 +183,16 @@ export function createListeners(deps: ListenerDeps) {
     async stop(graceMs = deps.getState().config.limits.shutdownGraceMs): Promise<void> {
       draining = true;
       tlsUpkeep.stop();
+      // From now on every answer says `Connection: close` and closes after itself.
+      http.draining = true;
       front.close();
       deps.admission?.stop?.();
       const deadline = Date.now() + graceMs;
-      while ((inFlight > 0 || sockets.size > 0) && Date.now() < deadline) {
-        tls.closeIdleConnections();
+      while ((http.inFlight > 0 || sockets.size > 0) && Date.now() < deadline) {
+        http.closeIdle();
         await new Promise((r) => setTimeout(r, 25));
       }
-      tls.closeAllConnections();
+      http.closeAll();
       for (const s of sockets) s.destroy();
       tls.close(() => undefined);
       if (admin) {

@@ -7,5 +7,5 @@ export type { MessageEvents } from './parser.js';
 export { MessageHead, RequestHead, ResponseHead, DEFAULT_LIMITS, codecLimits, type CodecLimits, type Framing, type HttpVersion } from './head.js';
 export { ParseError, type ParseErrorCode } from './errors.js';
 export { METHODS } from './request-line.js';
-export { responseHead, requestHead, encodeResponse, InvalidFieldError } from './serialize.js';
+export { responseHead, requestHead, encodeResponse, appendFields, InvalidFieldError } from './serialize.js';
 export { STATUS_TEXT } from './status-text.js';

@@ -59,7 +59,8 @@ export function encodeResponse(status: number, reason: string | undefined, field
   return out;
 }
 
-function appendFields(out: string, fields: readonly string[], check: boolean): string {
+/** `out` followed by one `name: value` line per field; `check` refuses what could split the message. */
+export function appendFields(out: string, fields: readonly string[], check: boolean): string {
   if (fields.length % 2 !== 0) throw new InvalidFieldError('field list has a name without a value');
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i]!;
