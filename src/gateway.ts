@@ -14,7 +14,7 @@ import { verifyToken } from './pipeline/verify-token.js';
 import { readBody, type Body } from './pipeline/body.js';
 import { startHmacs, checkSignature } from './pipeline/signature.js';
 import { outboundRequest, type ForwardContext, type Forwarder, type Forwarded } from './pipeline/forward.js';
-import { createUndiciForwarder } from './upstream/undici.js';
+import { createUpstreamClient } from './upstream/client.js';
 import type { HubRequest, Responder } from './http/exchange.js';
 import { createDedupeStores, createDedupers, deduplicate, type DedupeStores } from './pipeline/dedupe.js';
 import type { Deduper } from './dedupe/index.js';
@@ -73,7 +73,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}) {
   const admission = options.admission ?? createAdmission(initial, log, metrics);
   let state = buildState(initial, stores, log, metrics);
   // One keep-alive pool to the upstreams for the gateway's lifetime, across reloads.
-  const forwarder: Forwarder = createUndiciForwarder();
+  const forwarder: Forwarder = createUpstreamClient();
 
   const warnedClientCerts = new Set<string>();
   function noteClientCertificate(peer: PeerIdentity): void {

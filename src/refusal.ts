@@ -61,6 +61,7 @@ export const REASONS = {
   // 9 — forward
   upstream_unreachable: { stage: 'forward', status: 502, message: 'upstream could not be reached' },
   upstream_timeout: { stage: 'forward', status: 504, message: 'upstream did not answer in time' },
+  upstream_malformed: { stage: 'forward', status: 502, message: 'upstream answer is not well-formed HTTP/1.1' },
   // SPEC §9 — a delivery split across destinations: the status is the worst required failure
   destination_failed: { stage: 'forward', status: 502, message: 'a required destination did not take its events: retry later' },
   // SPEC §8 — an identical delivery was in flight and did not get a 2xx: same status class

@@ -141,10 +141,10 @@ describe('an app that is not there or dies before answering', () => {
   });
 
   it('answers 502 at once when the app sends an unsolicited 100 Continue and nothing more', async () => {
-    // hubgate never sends Expect upstream (the body is already verified and whole), so a 1xx
-    // here is a broken app: undici refuses it without waiting for upstreamTimeoutMs.
+    // hubgate never sends Expect upstream (the body is already verified and whole), so a 100
+    // here is a broken app: refused without waiting for upstreamTimeoutMs.
     app.behave = (s) => s.write('HTTP/1.1 100 Continue\r\n\r\n');
-    await expectRefusal(await deliver(), 502, 'upstream_unreachable');
+    await expectRefusal(await deliver(), 502, 'upstream_malformed', 'unsolicited 100 Continue');
   });
 });
 
@@ -206,18 +206,17 @@ describe('an app that answers nonsense', () => {
   it('answers 502 to 100 kB of response headers', async () => {
     const flood = Array.from({ length: 2_000 }, (_, i) => `X-H${i}: ${'v'.repeat(40)}\r\n`).join('');
     app.behave = (s) => s.write(`HTTP/1.1 200 OK\r\n${flood}Content-Length: 2\r\n\r\nok`);
-    await expectRefusal(await deliver(), 502, 'upstream_unreachable', 'HPE_HEADER_OVERFLOW');
+    await expectRefusal(await deliver(), 502, 'upstream_malformed', 'HPE_HEADER_OVERFLOW');
   });
 
   it('answers 502 to a response that is not HTTP', async () => {
     app.behave = (s) => s.write('SSH-2.0-OpenSSH_9.6\r\n\r\n');
-    await expectRefusal(await deliver(), 502, 'upstream_unreachable');
+    await expectRefusal(await deliver(), 502, 'upstream_malformed');
   });
 
   it('answers 502 to a response with two different Content-Length headers', async () => {
     app.behave = (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok');
-    // undici's parser reports the conflicting lengths as a mismatch with the body it got.
-    await expectRefusal(await deliver(), 502, 'upstream_unreachable', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH');
+    await expectRefusal(await deliver(), 502, 'upstream_malformed', 'HPE_UNEXPECTED_CONTENT_LENGTH');
   });
 
   it('passes on the final 500 after an interim 103 Early Hints, never a 2xx', async () => {
