@@ -89,10 +89,11 @@ export class ServerExchange<C = unknown> implements HubRequest, Responder {
     if (this.headersSent || this.finished || this.destroyed) return;
     const found = scan(headers);
     this.headersSent = true;
-    const bodiless = this.method === 'HEAD' || status < 200 || status === 204 || status === 304;
-    const length = bodiless || (found & HAS_LENGTH) !== 0 ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+    // A HEAD answer tells the length of the body it does not carry; 1xx, 204 and 304 have none.
+    const lengthless = status < 200 || status === 204 || status === 304;
+    const length = lengthless || (found & HAS_LENGTH) !== 0 ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`;
     const head = this.fields(status, headers, found) + length + this.conn.connectionFields() + '\r\n';
-    this.conn.out.whole(head, bodiless ? '' : body);
+    this.conn.out.whole(head, lengthless || this.method === 'HEAD' ? '' : body);
     this.complete();
   }
 

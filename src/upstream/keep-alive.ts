@@ -1,12 +1,14 @@
 // How long an idle connection to the app may wait for its next request. The app closes idle
 // sockets on its own clock; a request we write as it does so is lost in flight (the stale-
 // socket race) and, for a POST, must not be sent again. So we let go first: with the app's
-// `Keep-Alive: timeout=N` hint, well before N; without one, after a default short enough for
-// the servers that send none (gunicorn keeps 2 s, uvicorn 5 s, node sends the hint).
+// `Keep-Alive: timeout=N` hint, well before N; without one, after a default well below what the
+// servers that send none keep (gunicorn 2 s, uvicorn 5 s, Go and nginx longer; node sends the
+// hint). Under load a connection is never idle that long, so the short default costs nothing
+// there; between sparse deliveries it costs a loopback connect.
 import type { ResponseHead } from '../http/codec/index.js';
 
 /** Used when the app sends no hint. */
-export const DEFAULT_IDLE_MS = 1_000;
+export const DEFAULT_IDLE_MS = 500;
 /** The longest we keep an idle connection, whatever the hint says. */
 export const MAX_IDLE_MS = 60_000;
 
