@@ -29,7 +29,7 @@ const LENIENT_IN_LLHTTP_9_3 = new Set(['a bare CR after the status line']);
  *  than 1.x, and a transfer coding other than a lone chunked, which RFC 9112 §6.3 would have a
  *  client read to the close: an app that sends one is broken, and Meta gets a 502. */
 const STRICTER_THAN_LLHTTP = new Set(['HTTP/2.0 in the status line', 'an unknown transfer coding', 'chunked not last']);
-const [major, minor] = process.versions.llhttp.split('.').map(Number) as [number, number];
+const [major, minor] = (process.versions.llhttp ?? '0.0').split('.').map(Number) as [number, number];
 const strictLlhttp = major > 9 || (major === 9 && minor >= 4);
 
 const HEAD_CASES: Array<{ name: string; answer: string; detail: string }> = [
