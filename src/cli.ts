@@ -1,9 +1,7 @@
 // `hubgate serve | check | probe | allowlist | dev-pki | sign` (SPEC.md §4; probe is ours). The CLI and the config
 // format are the product's public surface; everything behind them may change.
-import { runServe } from './cli/serve.js';
-import { runCheck } from './cli/check.js';
-import { runDevPki } from './cli/dev-pki.js';
-import { runSign } from './cli/sign.js';
+// Each command is loaded when it runs: `serve` must not carry the PKI factory, the probe or
+// the whois client in its memory (issue 10 §4: nothing loaded that the process does not use).
 
 const USAGE = `usage: hubgate <command> [options]
 
@@ -24,12 +22,16 @@ export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   let code: number;
   switch (command) {
-    case 'serve':
+    case 'serve': {
+      const { runServe } = await import('./cli/serve.js');
       code = await runServe(rest);
       break;
-    case 'check':
+    }
+    case 'check': {
+      const { runCheck } = await import('./cli/check.js');
       code = await runCheck(rest);
       break;
+    }
     case 'probe': {
       const { runProbe } = await import('./cli/probe.js');
       code = await runProbe(rest);
@@ -40,12 +42,16 @@ export async function main(argv: string[]): Promise<void> {
       code = await runAllowlistCommand(rest);
       break;
     }
-    case 'dev-pki':
+    case 'dev-pki': {
+      const { runDevPki } = await import('./cli/dev-pki.js');
       code = await runDevPki(rest);
       break;
-    case 'sign':
+    }
+    case 'sign': {
+      const { runSign } = await import('./cli/sign.js');
       code = await runSign(rest);
       break;
+    }
     case undefined:
     case 'help':
     case '--help':

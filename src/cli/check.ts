@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, DEFAULT_CONFIG_FILE, type AppConfig, type Config } from '../config/load.js';
 import { displayPath } from '../config/errors.js';
 import { parse, guarded } from './args.js';
-import { workerCount } from '../server/cluster.js';
+import { workerCount } from '../server/role.js';
 import { describeTlsPolicy } from '../tls/policy.js';
 
 const DAY = 86_400_000;

@@ -1,12 +1,11 @@
 // `hubgate serve --config FILE`: run the gateway until SIGTERM/SIGINT; SIGHUP (or a change of
 // the config folder with `watch: true`) reloads. `workers` > 1 runs a node:cluster group.
-import cluster from 'node:cluster';
 import { loadConfig, DEFAULT_CONFIG_FILE, type Config } from '../config/load.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { createLogger, type Logger } from '../log.js';
 import { reloadFromFile } from '../server/reload.js';
 import { watchConfig } from '../server/watch.js';
-import { runPrimary, attachWorker, workerCount } from '../server/cluster.js';
+import { clusterWorkerId, workerCount } from '../server/role.js';
 import { parse, guarded } from './args.js';
 
 export interface Running {
@@ -16,7 +15,7 @@ export interface Running {
 
 /** Starts a gateway (a single process, or one cluster worker) and its signal handling. */
 export async function serveConfig(config: Config, log: Logger = createLogger(config.log.level)): Promise<Running> {
-  const inWorker = cluster.isWorker;
+  const inWorker = clusterWorkerId() !== undefined;
   if (!inWorker) for (const w of config.warnings) log.warn({ warning: w }, 'configuration warning');
   const gateway = createGateway(config, { logger: log, admin: !inWorker });
   await gateway.start();
@@ -44,6 +43,7 @@ export async function serveConfig(config: Config, log: Logger = createLogger(con
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   if (inWorker) {
+    const { attachWorker } = await import('../server/cluster.js');
     attachWorker(gateway, log, shutdown);
   } else {
     process.on('SIGHUP', () => reloadFromFile(gateway, log));
@@ -57,8 +57,9 @@ export function runServe(argv: string[]): Promise<number> {
     const { values } = parse(argv, { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG_FILE } });
     const config = loadConfig(values.config);
     const log = createLogger(config.log.level);
-    if (cluster.isPrimary && workerCount(config) > 1) {
+    if (clusterWorkerId() === undefined && workerCount(config) > 1) {
       for (const w of config.warnings) log.warn({ warning: w }, 'configuration warning');
+      const { runPrimary } = await import('../server/cluster.js');
       await runPrimary(config, log);
     } else {
       await serveConfig(config, log);

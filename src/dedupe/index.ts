@@ -1,13 +1,13 @@
 // SPEC.md §8 — deduplication of Meta's retries. The gateway needs only this file's exports.
 import { createMemoryStore } from './memory.js';
-import { createRedisStore } from './redis.js';
+import { createLazyRedisStore } from './lazy.js';
 import type { DedupeStore } from './store.js';
 
 export { createDeduper, type BatchResult, type Deduper, type DeduperOptions, type KeyFate } from './coordinator.js';
 export { bodySha256, dedupeKey } from './key.js';
 export { createMemoryStore, DEFAULT_MAX_ENTRIES, type MemoryStoreOptions } from './memory.js';
 export { type DedupeResult } from './outcome.js';
-export { createRedisStore, DEFAULT_KEY_PREFIX, type RedisStoreOptions } from './redis.js';
+export type { RedisStoreOptions } from './redis.js';
 export { DedupeStoreError, isDedupeStoreError, type BatchClaim, type Claim, type DedupeStore, type KeyState } from './store.js';
 export { type DedupeLog } from './warn.js';
 
@@ -21,6 +21,6 @@ export function createDedupeStore(
   config: DedupeStoreConfig,
   hooks: { onConnectionError?: (err: Error) => void } = {},
 ): DedupeStore {
-  if ('redis' in config) return createRedisStore({ url: config.redis, onConnectionError: hooks.onConnectionError });
+  if ('redis' in config) return createLazyRedisStore({ url: config.redis, onConnectionError: hooks.onConnectionError });
   return createMemoryStore({ maxEntries: config.memory.maxEntries });
 }

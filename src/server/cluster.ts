@@ -12,18 +12,15 @@ import type { Gateway } from '../gateway.js';
 import { createAdminServer } from '../admin/server.js';
 import { reloadFromFile } from './reload.js';
 import { watchConfig } from './watch.js';
-import { availableCpus } from './cpu-quota.js';
+import { workerCount } from './role.js';
 import { TicketKeyRing } from '../tls/ticket-keys.js';
 import { scheduleRotation } from '../tls/ticket-rotation.js';
+
+export { workerCount } from './role.js';
 
 // Ticket keys travel base64-encoded over the IPC channel (a local pipe) and are never logged.
 type ToWorker = { hubgate: 'reload' } | { hubgate: 'shutdown' } | { hubgate: 'ticketKeys'; keys: string[] };
 type ToPrimary = { hubgate: 'status'; notReady: string | null };
-
-/** `auto`: the cores this process may use, capped by its container's CPU quota. */
-export function workerCount(config: Pick<Config, 'workers'>): number {
-  return config.workers === 'auto' ? availableCpus() : config.workers;
-}
 
 function isHubgateMessage(m: unknown): m is { hubgate: string } {
   return typeof m === 'object' && m !== null && 'hubgate' in m;
@@ -106,10 +103,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     },
     metricsText: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
   });
-  await new Promise<void>((resolve, reject) => {
-    admin.once('error', reject);
-    admin.listen(config.admin.port, config.admin.host, () => resolve());
-  });
+  await admin.listen(config.admin.port, config.admin.host);
 
   const broadcast = (msg: ToWorker) => {
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(msg);
@@ -138,8 +132,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       if (Object.keys(cluster.workers ?? {}).length > 0) return;
       clearInterval(waitForWorkers);
       clearTimeout(hardStop);
-      admin.closeAllConnections();
-      admin.close(() => log.flush(() => process.exit(0)));
+      void admin.close().then(() => log.flush(() => process.exit(0)));
     }, 50);
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -3,7 +3,6 @@
 // accepted TLS connection (src/http/server.ts), and the admin endpoint. Also the drain on shutdown.
 import { createServer as createNetServer, type Server as NetServer, type Socket, type AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import type { Server as HttpServer } from 'node:http';
 import type { HubRequest, Responder } from '../http/exchange.js';
 import { HttpServer as HubServer, type ProtocolFault, type ServerLimits } from '../http/server.js';
 import type { Config } from '../config/load.js';
@@ -12,7 +11,7 @@ import type { Metrics } from '../admin/metrics.js';
 import { isRefusal, refuse, type Refusal } from '../refusal.js';
 import { serverTlsOptions, secureContextOptions } from '../tls/server-options.js';
 import { createTlsUpkeep } from '../tls/upkeep.js';
-import { createAdminServer, registryText } from '../admin/server.js';
+import { createAdminServer, registryText, type AdminServer } from '../admin/server.js';
 import { sendRefusal } from '../http/respond.js';
 import { reportConnectionRefusal } from './record.js';
 import type { Connection, GatewayState } from '../gateway.js';
@@ -123,6 +122,9 @@ export function createListeners(deps: ListenerDeps) {
       return void socket.destroy();
     }
     sockets.add(socket);
+    // Each answer leaves in one write: Nagle's algorithm would only hold it back (node:http's
+    // servers set this too).
+    socket.setNoDelay(true);
     metrics.connections.set(sockets.size);
     socket.once('close', () => {
       sockets.delete(socket);
@@ -143,9 +145,9 @@ export function createListeners(deps: ListenerDeps) {
   }
 
   const notReadyReason = () => (draining ? 'shutting down' : deps.admission?.notReadyReason() ?? null);
-  const admin: HttpServer | null = deps.admin === false ? null : createAdminServer({ notReadyReason, metricsText: registryText(metrics.registry) });
+  const admin: AdminServer | null = deps.admin === false ? null : createAdminServer({ notReadyReason, metricsText: registryText(metrics.registry) });
 
-  function listen(server: NetServer | HttpServer, host: string, port: number): Promise<void> {
+  function listen(server: NetServer, host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port, host }, () => {
@@ -170,7 +172,7 @@ export function createListeners(deps: ListenerDeps) {
     async start(): Promise<void> {
       const config = deps.getState().config;
       applyConfig(config);
-      if (admin) await listen(admin, config.admin.host, config.admin.port);
+      if (admin) await admin.listen(config.admin.port, config.admin.host);
       await deps.admission?.start?.();
       await listen(front, config.listen.host, config.listen.port);
     },
@@ -195,10 +197,7 @@ export function createListeners(deps: ListenerDeps) {
       http.closeAll();
       for (const s of sockets) s.destroy();
       tls.close(() => undefined);
-      if (admin) {
-        admin.closeAllConnections();
-        await new Promise<void>((r) => admin.close(() => r()));
-      }
+      await admin?.close();
     },
   };
 }

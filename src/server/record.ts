@@ -5,6 +5,7 @@ import type { Metrics } from '../admin/metrics.js';
 import type { Refusal } from '../refusal.js';
 import type { HubRequest, Responder } from '../http/exchange.js';
 import { sendRefusal } from '../http/respond.js';
+import { writeRequestLine } from './request-log.js';
 
 /** A connection closed at stage 1, 2, 3 or 3b: counted, and logged with its reason. */
 export function reportConnectionRefusal(log: Logger, metrics: Metrics, refusal: Refusal, remote: string): void {
@@ -40,6 +41,55 @@ export interface RequestRecord {
   refuse(refusal: Refusal, closeConnection?: boolean, extra?: RecordExtra): void;
 }
 
+/** One request's record: a class rather than closures, one object per request. */
+class Record implements RequestRecord {
+  app = '';
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    private readonly req: HubRequest,
+    private readonly res: Responder,
+    private readonly peer: { remote: string; cert: string | undefined },
+  ) {}
+
+  done(status: number, extra?: RecordExtra): void {
+    this.record(status, undefined, extra);
+  }
+
+  refuse(refusal: Refusal, closeConnection = false, extra?: RecordExtra): void {
+    if (refusal.status === 0) this.res.destroy();
+    else sendRefusal(this.res, refusal, closeConnection);
+    this.record(refusal.status, refusal, extra);
+  }
+
+  private record(status: number, refusal: Refusal | undefined, extra: RecordExtra = {}): void {
+    this.metrics.requests.inc({ app: this.app, status: String(status) });
+    if (refusal) this.metrics.reject(refusal);
+    const url = this.req.url;
+    const q = url.indexOf('?');
+    const entry = {
+      app: this.app || undefined,
+      method: this.req.method,
+      path: q === -1 ? url : url.slice(0, q), // the query can hold hub.verify_token: never logged
+      status,
+      stage: refusal?.stage,
+      reason: refusal?.reason,
+      detail: refusal?.detail,
+      remote: this.peer.remote,
+      cert: this.peer.cert,
+      ms: performance.now() - this.started,
+      upstreamMs: extra.upstreamSeconds === undefined ? undefined : extra.upstreamSeconds * 1000,
+      duplicate: extra.duplicate,
+    };
+    if (extra.destinations === undefined && extra.unparsed === undefined) return writeRequestLine(this.log, refusal !== undefined, entry);
+    const full = { ...entry, destinations: extra.destinations, unparsed: extra.unparsed };
+    if (refusal) this.log.warn(full, 'request refused');
+    else this.log.info(full, 'request');
+  }
+}
+
 export function startRecord(
   log: Logger,
   metrics: Metrics,
@@ -47,38 +97,5 @@ export function startRecord(
   res: Responder,
   peer: { remote: string; cert: string | undefined },
 ): RequestRecord {
-  const started = process.hrtime.bigint();
-  const record = (status: number, refusal?: Refusal, extra: RecordExtra = {}) => {
-    metrics.requests.inc({ app: rec.app, status: String(status) });
-    if (refusal) metrics.reject(refusal);
-    const q = req.url.indexOf('?');
-    const entry = {
-      app: rec.app || undefined,
-      method: req.method,
-      path: q === -1 ? req.url : req.url.slice(0, q), // the query can hold hub.verify_token: never logged
-      status,
-      stage: refusal?.stage,
-      reason: refusal?.reason,
-      detail: refusal?.detail,
-      remote: peer.remote,
-      cert: peer.cert,
-      ms: Number(process.hrtime.bigint() - started) / 1e6,
-      upstreamMs: extra.upstreamSeconds === undefined ? undefined : extra.upstreamSeconds * 1000,
-      duplicate: extra.duplicate,
-      destinations: extra.destinations,
-      unparsed: extra.unparsed,
-    };
-    if (refusal) log.warn(entry, 'request refused');
-    else log.info(entry, 'request');
-  };
-  const rec: RequestRecord = {
-    app: '',
-    done: (status, extra) => record(status, undefined, extra),
-    refuse(refusal, closeConnection = false, extra) {
-      if (refusal.status === 0) res.destroy();
-      else sendRefusal(res, refusal, closeConnection);
-      record(refusal.status, refusal, extra);
-    },
-  };
-  return rec;
+  return new Record(log, metrics, req, res, peer);
 }
