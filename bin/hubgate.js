@@ -8,7 +8,7 @@
 // so the process replaces itself with one that has it (same PID, for systemd and the drain),
 // where Node can (process.execve, Node 22.15+). A --max-semi-space-size given by the operator,
 // on the command line or in NODE_OPTIONS, is left alone.
-const FLAGS = ['--max-semi-space-size=4'];
+const FLAGS = ['--max-semi-space-size=8'];
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith('--max-semi-space-size'));
 if (process.argv[2] === 'serve' && !given && typeof process.execve === 'function') {
   try {

@@ -11,6 +11,8 @@ import type { UpstreamExchange } from './exchange.js';
 export class Pool {
   readonly host: string;
   readonly port: number;
+  /** Where every connection of the pool reads (one read at a time: the event loop's). */
+  readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
   /** Most recently used last. */
   private readonly idle: UpstreamConnection[] = [];
   /** Every connection, counted against the limit: connecting, busy or idle. */
