@@ -146,6 +146,13 @@ async function measure(ctx) {
     const node20 = findNode20();
     perCore.push({ name: '(c20) hubgate w: 1, Node 20', kind: 'hubgate', workers: 1, cpus: '1', port: ports[5], adminPort: ports[6], node: node20, runtime: nodeVersion(node20) });
   }
+  const compare = option('compare', null);
+  if (compare) {
+    // Another checkout's hubgate (built, with node_modules) beside this one in table 1: a
+    // before/after of a change in one run, against the same nginx rounds.
+    const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: compare, encoding: 'utf8' }).stdout?.trim() || compare;
+    perCore.push({ name: `(c′) hubgate ${rev}, workers: 1`, kind: 'hubgate', root: compare, workers: 1, cpus: '1', port: ports[7], adminPort: ports[0], runtime: v24 });
+  }
   if (ctx.events) perCore.push({ name: '(c) hubgate, workers: 1, events', kind: 'hubgate', events: true, workers: 1, cpus: '1', port: ports[12], adminPort: ports[13], runtime: v24 });
   let targets = await startTargets(ctx, perCore);
   say(`table 1 (per core): ${ctx.rounds} rounds × ${targets.length} targets, ${ctx.measureMs / 1000}s per run`);

@@ -152,7 +152,7 @@ export async function startTargets(ctx, specs) {
     if (s.kind === 'nginx' || s.kind === 'njs') proc = startNginx({ ...common, workers: s.workers, njs: s.kind === 'njs', rotation: ctx.rotation });
     else if (s.kind === 'bare') proc = T.startBare({ ...common, mode: s.mode, node: ctx.node });
     else if (s.kind === 'hubgate')
-      proc = startHubgate({ ...common, root: ctx.root, node: s.node ?? ctx.node, nodeArgs: s.nodeArgs, adminPort: s.adminPort, whoisPort: ctx.whoisPort, workers: s.workers, logLevel: s.logLevel ?? ctx.logLevel, rotation: ctx.rotation, events: s.events, redisUrl: ctx.redisUrl });
+      proc = startHubgate({ ...common, root: s.root ?? ctx.root, node: s.node ?? ctx.node, nodeArgs: s.nodeArgs, adminPort: s.adminPort, whoisPort: ctx.whoisPort, workers: s.workers, logLevel: s.logLevel ?? ctx.logLevel, rotation: ctx.rotation, events: s.events, redisUrl: ctx.redisUrl });
     else proc = ctx.upstream;
     if (s.kind !== 'direct') await T.waitForPort(s.port, proc);
     if (s.kind === 'hubgate') await waitReady(proc);
