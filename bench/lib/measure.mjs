@@ -51,9 +51,28 @@ function spawnGenerators(ctx, target, scName, { rate, pinned, measureMs }) {
     child.on('exit', () => GENERATORS.delete(child));
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    gens.push({ child, done: new Promise((r) => child.on('exit', (code) => r({ out, err, code }))) });
+    const done = new Promise((resolve) => {
+      let settled = false;
+      const finish = (code) => {
+        if (settled) return;
+        settled = true;
+        resolve({ out, err, code });
+      };
+      child.on('exit', finish);
+      child.stdout.on('data', (d) => {
+        out += d;
+        // The result line is in. Node 24.22.3 was seen to hang in process.exit (the main thread
+        // joining a V8 worker thread that waits forever): the result is kept, the process killed.
+        if (out.endsWith('\n'))
+          setTimeout(() => {
+            if (settled) return;
+            child.kill('SIGKILL');
+            finish(0);
+          }, 3000).unref();
+      });
+    });
+    gens.push({ child, done });
   }
   return { gens, startAt };
 }
