@@ -7,6 +7,9 @@ import type { HubRequest, Responder } from '../http/exchange.js';
 import { sendRefusal } from '../http/respond.js';
 import { writeRequestLine } from './request-log.js';
 
+/** Durations are logged to the µs: finer is noise, and the line writes them from integers (msText). */
+const toMicroseconds = (ms: number): number => Math.round(ms * 1000) / 1000;
+
 /** A connection closed at stage 1, 2, 3 or 3b: counted, and logged with its reason. */
 export function reportConnectionRefusal(log: Logger, metrics: Metrics, refusal: Refusal, remote: string): void {
   metrics.reject(refusal);
@@ -79,8 +82,8 @@ class Record implements RequestRecord {
       detail: refusal?.detail,
       remote: this.peer.remote,
       cert: this.peer.cert,
-      ms: performance.now() - this.started,
-      upstreamMs: extra.upstreamSeconds === undefined ? undefined : extra.upstreamSeconds * 1000,
+      ms: toMicroseconds(performance.now() - this.started),
+      upstreamMs: extra.upstreamSeconds === undefined ? undefined : toMicroseconds(extra.upstreamSeconds * 1000),
       duplicate: extra.duplicate,
     };
     if (extra.destinations === undefined && extra.unparsed === undefined) return writeRequestLine(this.log, refusal !== undefined, entry);

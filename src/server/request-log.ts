@@ -44,6 +44,23 @@ function isoTime(): string {
   return lastTime;
 }
 
+/** ".001" … ".999" with trailing zeros cut ("" for 0): the fraction of a duration in whole µs. */
+const FRACTION: readonly string[] = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`));
+
+/**
+ * A duration in ms, as JSON.stringify writes it. Written from integers because interpolating a
+ * double goes through V8's number-to-string cache, which holds every distinct value (and its
+ * string) until it is overwritten: under load that was most of what survived the young
+ * generation, and the cause of the mark-compacts over 5 ms (docs/decisions/0004-data-path.md).
+ * Durations are rounded to µs (record.ts); anything else is left to JSON.stringify.
+ */
+export function msText(ms: number): string {
+  const us = Math.round(ms * 1000);
+  if (us / 1000 !== ms || us < 0 || us > 0x3fffffff) return JSON.stringify(ms);
+  const whole = Math.floor(us / 1000);
+  return `${whole}${FRACTION[us - whole * 1000]}`;
+}
+
 interface Destination {
   write(line: string): unknown;
 }
@@ -60,8 +77,8 @@ export function writeRequestLine(log: Logger, refused: boolean, entry: RequestEn
   if (entry.detail !== undefined) line += `,"detail":${str(entry.detail)}`;
   line += `,"remote":${str(entry.remote)}`;
   if (entry.cert !== undefined) line += `,"cert":"${entry.cert}"`;
-  line += `,"ms":${entry.ms}`;
-  if (entry.upstreamMs !== undefined) line += `,"upstreamMs":${entry.upstreamMs}`;
+  line += `,"ms":${msText(entry.ms)}`;
+  if (entry.upstreamMs !== undefined) line += `,"upstreamMs":${msText(entry.upstreamMs)}`;
   if (entry.duplicate !== undefined) line += `,"duplicate":${entry.duplicate}`;
   stream.write(`${line},"msg":"${refused ? 'request refused' : 'request'}"}\n`);
 }

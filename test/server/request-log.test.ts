@@ -2,7 +2,8 @@
 // oracle. Every entry shape the gateway logs must come out as the line pino writes for it.
 import { describe, it, expect } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { writeRequestLine, type RequestEntry } from '../../src/server/request-log.js';
+import fc from 'fast-check';
+import { msText, writeRequestLine, type RequestEntry } from '../../src/server/request-log.js';
 
 function lines(level: string, write: (log: ReturnType<typeof createLogger>) => void): string[] {
   const out: string[] = [];
@@ -28,6 +29,8 @@ const ENTRIES: Array<[string, RequestEntry]> = [
   ['a duplicate', e({ duplicate: true, upstreamMs: undefined })],
   ['a path and detail JSON must escape', e({ path: '/a"b\\c', detail: 'invalid byte \'\\x01\'\u0001', stage: 'route', reason: 'path_not_canonical', status: 404 })],
   ['non-ASCII in a path', e({ path: '/caf\u00e9/\u{1f600}' })],
+  ['durations in whole µs, as record.ts rounds them', e({ ms: 12.05, upstreamMs: 0.001 })],
+  ['durations with no fraction', e({ ms: 3, upstreamMs: 0 })],
 ];
 
 describe('the request log line', () => {
@@ -50,5 +53,13 @@ describe('the request log line', () => {
     expect(lines('warn', (log) => writeRequestLine(log, false, BASE))).toEqual([]);
     expect(lines('warn', (log) => writeRequestLine(log, true, e({ stage: 'body', reason: 'body_too_large' })))).toHaveLength(1);
     expect(lines('silent', (log) => writeRequestLine(log, true, e({ stage: 'body', reason: 'body_too_large' })))).toEqual([]);
+  });
+
+  it('writes a duration exactly as JSON.stringify does', () => {
+    // Whole µs (what record.ts logs): written from integers, digit for digit what pino writes.
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 31 }), (us) => msText(us / 1000) === JSON.stringify(us / 1000)), { numRuns: 20_000 });
+    // Anything else falls back to JSON.stringify.
+    fc.assert(fc.property(fc.double(), (x) => msText(x) === JSON.stringify(x)), { numRuns: 20_000 });
+    for (const x of [0, 0.001, 0.01, 0.1, 0.5, 1, 1.5, 12.05, 999.999, 1000, 1073741.823, 1073741.824, -0.001, 1.2345, 1e21]) expect(msText(x)).toBe(JSON.stringify(x));
   });
 });
