@@ -2,59 +2,19 @@
 // speaks garbage, or closes keep-alive sockets under load. For each, the invariant of SPEC §2:
 // the client never gets a complete 2xx unless the upstream said 2xx (Meta retries the rest).
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
-import { createServer as createNetServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { Agent, request } from 'node:https';
 import { startGateway, SECRET, eventually } from '../helpers/gateway.js';
 import { useGateway } from '../helpers/fixture.js';
 import { sign } from '../helpers/client.js';
 import { exchange, openFds, rawRequest, type RawResult } from '../helpers/raw.js';
+import { startRawApp, OK_ANSWER, type RawApp } from '../helpers/raw-app.js';
 
 const UPSTREAM_TIMEOUT_MS = 1_000;
 const SLACK_MS = 2_500;
 
-/** A raw TCP app: `behave` gets each complete request (Content-Length framed) and the socket. */
-interface FaultyApp {
-  port: number;
-  requests: string[];
-  behave: (socket: Socket, request: string) => void;
-  close(): Promise<void>;
-}
-
-async function startFaultyApp(): Promise<FaultyApp> {
-  const sockets = new Set<Socket>();
-  const app: FaultyApp = {
-    port: 0,
-    requests: [],
-    behave: (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'),
-    close: () => new Promise((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
-  };
-  const server: Server = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    let buf = '';
-    socket.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      const end = buf.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0);
-      if (buf.length < end + 4 + length) return;
-      const req = buf.slice(0, end + 4 + length);
-      buf = buf.slice(req.length);
-      app.requests.push(req);
-      app.behave(socket, req);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  app.port = (server.address() as AddressInfo).port;
-  return app;
-}
-
-let app: FaultyApp;
+let app: RawApp;
 let deadPort: number;
 /** Log lines before this index belong to earlier tests. */
 let mark = 0;
@@ -63,7 +23,9 @@ const BODY = '{"object":"whatsapp_business_account","entry":[]}';
 const DELIVERY = rawRequest('POST', '/webhooks/shop', ['Host: localhost', `X-Hub-Signature-256: ${sign(BODY, SECRET)}`, `Content-Length: ${BODY.length}`], BODY);
 
 beforeAll(async () => {
-  app = await startFaultyApp();
+  app = await startRawApp();
+  // Each answer ends its connection unless a test says otherwise.
+  app.behave = (s) => s.end(OK_ANSWER);
   const probe = createNetServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   deadPort = (probe.address() as AddressInfo).port;
